@@ -1,0 +1,37 @@
+"""Clustering only (no playlists): `python scripts/cluster.py [overrides]`.
+
+Writes clusters.parquet, metrics.json, embeddings/, figures/ into the run directory.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from src.utils.entry import clean_errors, run_dir  # noqa: E402
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="cluster")
+@clean_errors
+def main(cfg: DictConfig) -> float:
+    from src.pipeline import run_clustering, start_logger
+    from src.utils.io import write_json
+
+    logger = start_logger(cfg)
+    run = run_clustering(cfg, run_dir())
+    write_json(run.run_dir / "metrics.json", run.metrics)
+    if logger is not None:
+        logger.log_metrics(run.metrics)
+        logger.log_figures(run.figures)
+        logger.finish()
+    print(f"clusters: {run.run_dir.resolve() / 'clusters.parquet'}")
+    return float(run.metrics.get("silhouette", float("nan")))
+
+
+if __name__ == "__main__":
+    main()

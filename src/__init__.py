@@ -1,0 +1,1 @@
+"""Playlist Lab: music catalogue → features → embeddings → clusters → playlists."""

@@ -1,0 +1,263 @@
+"""The playlist pipeline, step by step: each function takes what the previous one produced.
+
+`run_clustering` is the shared first half (data → features → embedding → clusters → metrics) used by
+`scripts/cluster.py`; `run_pipeline` adds playlists, figures, the report and logging (`scripts/pipeline.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from src.cluster import KChoice, choose_k, fit_kmeans, interpret_clusters, recluster
+from src.cluster.interpret import Interpretation
+from src.cluster.kmeans import KMeansResult
+from src.data.features import FeatureConfig, FeatureTransformer
+from src.data.sources import Catalog
+from src.embeddings.context import EmbedContext
+from src.embeddings.store import Embedding, build_index, save_embedding
+from src.evaluation.clustering import coplaylist_lift, internal_metrics, label_metrics, stability_ari
+from src.evaluation.split import split_interactions
+from src.playlists.build import Playlist, cluster_playlists
+from src.playlists.export import export_playlists
+from src.playlists.seeded import default_seeds, seeded_playlists
+from src.report import plots
+from src.report.html import write_report
+from src.utils.io import write_json, write_parquet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClusterRun:
+    """Everything the clustering half produced, for the playlist half and the report."""
+
+    run_dir: Path
+    catalog: Catalog
+    transformer: FeatureTransformer
+    embedding: Embedding
+    split: pd.DataFrame | None
+    choice: KChoice | None
+    result: KMeansResult
+    clusters: pd.DataFrame
+    recluster_info: dict[int, dict]
+    interpretation: Interpretation
+    metrics: dict[str, float]
+    figures: dict[str, Path] = field(default_factory=dict)
+
+
+def load_catalog(cfg: DictConfig) -> Catalog:
+    return instantiate(cfg.data, _convert_="all").load()
+
+
+def prepare_features(cfg: DictConfig, catalog: Catalog, run_dir: Path) -> tuple[FeatureTransformer, np.ndarray]:
+    """Fit the feature transformer and save it (`features.joblib`) so new tracks get the same transform."""
+    config: FeatureConfig = instantiate(cfg.features, _convert_="all")
+    transformer = FeatureTransformer(config)
+    X = transformer.fit_transform(catalog.tracks)
+    transformer.save(run_dir / "features.joblib")
+    log.info("features: %d tracks × %d dims (%s)", *X.shape, ", ".join(transformer.feature_names))
+    return transformer, X
+
+
+def make_embedding(cfg: DictConfig, ctx: EmbedContext) -> Embedding:
+    embedder = instantiate(cfg.embedding, _convert_="all")
+    embedding = embedder(ctx)
+    save_embedding(embedding, ctx.run_dir / "embeddings")
+    log.info("embedding '%s': %d × %d → %s", embedding.name, len(embedding.vectors), embedding.dim,
+             ctx.run_dir / "embeddings")
+    return embedding
+
+
+def cluster_embedding(cfg: DictConfig, X: np.ndarray, seed: int, progress: bool) -> tuple[KChoice | None, KMeansResult]:
+    """Choose k (elbow knee, or the configured int) and fit the final k-means."""
+    c = cfg.cluster
+    choice = None
+    if str(c.k) == "auto":
+        choice = choose_k(
+            X, c.k_min, c.k_max, engine=c.engine, seed=seed, n_init=c.elbow_n_init,
+            silhouette_size=c.silhouette_size, progress=progress, n_iter=c.n_iter,
+        )
+        k = choice.k
+    else:
+        k = int(c.k)
+        log.info("k=%d fixed by configuration", k)
+    result = fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
+    log.info("k-means (%s): k=%d, inertia %.6g, %d iterations", result.engine, k, result.inertia, result.n_iter)
+    return choice, result
+
+
+def evaluate_clusters(
+    cfg: DictConfig, catalog: Catalog, X: np.ndarray, result: KMeansResult, split: pd.DataFrame | None, seed: int
+) -> dict[str, float]:
+    """EVALUATION.md metrics for the chosen clustering plus the fixed-k comparison points."""
+    ev, c = cfg.evaluation, cfg.cluster
+    ids = catalog.tracks["track_id"].to_numpy()
+    metrics: dict[str, float] = {"k": result.k, "inertia": result.inertia, "n_tracks": len(ids)}
+    labels_series = pd.Series(result.labels, index=ids)
+    metrics.update(label_metrics(catalog.labels, labels_series))
+    metrics.update(internal_metrics(X, result.labels, ev.silhouette_size, seed=0))
+    if ev.stability_seeds and ev.stability_seeds > 1 and result.k > 1:
+        metrics["stability_ari"] = stability_ari(X, result.k, ev.stability_seeds, engine=c.engine, n_iter=c.n_iter)
+    test = split[split["part"] == "test"] if split is not None else None
+    has_pairs = not catalog.interactions.empty
+
+    def lifts(series: pd.Series, k: int) -> None:
+        if not has_pairs:
+            return
+        metrics[f"coplaylist_lift@{k}"] = coplaylist_lift(series, catalog.interactions)
+        if test is not None:
+            metrics[f"heldout_lift@{k}"] = coplaylist_lift(series, catalog.interactions, test)
+
+    lifts(labels_series, result.k)
+    if has_pairs:
+        metrics["coplaylist_lift"] = metrics[f"coplaylist_lift@{result.k}"]
+        if test is not None:
+            metrics["heldout_lift"] = metrics[f"heldout_lift@{result.k}"]
+    for k in ev.fixed_k or []:
+        if k >= len(X):
+            continue
+        fixed = result if k == result.k else fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
+        series = pd.Series(fixed.labels, index=ids)
+        for name, value in label_metrics(catalog.labels, series).items():
+            if name.startswith("nmi_"):
+                metrics[f"{name}@k{k}"] = value
+        lifts(series, k)
+    return metrics
+
+
+def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
+    seed = int(cfg.seed)
+    progress = bool(cfg.get("progress", True))
+    catalog = load_catalog(cfg)
+    write_json(run_dir / "data_report.json", catalog.report.to_dict())
+    transformer, X_features = prepare_features(cfg, catalog, run_dir)
+    split = None
+    if not catalog.interactions.empty:
+        split = split_interactions(catalog.interactions, seed=int(cfg.evaluation.split_seed))
+        write_parquet(run_dir / "split.parquet", split)
+    ctx = EmbedContext(catalog, X_features, transformer, run_dir, seed=seed, split=split)
+    embedding = make_embedding(cfg, ctx)
+    X = embedding.vectors
+    choice, result = cluster_embedding(cfg, X, seed, progress)
+    rc = cfg.cluster.recluster
+    if rc.enabled:
+        sub, info = recluster(
+            X, result.labels, min_size=rc.min_size, k_max=rc.k_max, k=rc.k, engine=cfg.cluster.engine,
+            seed=seed, progress=progress,
+        )
+    else:
+        sub, info = np.zeros(len(X), dtype=np.int64), {}
+    distance = np.sqrt(((X - result.centroids[result.labels]) ** 2).sum(axis=1)).astype(np.float32)
+    clusters = pd.DataFrame(
+        {
+            "track_id": catalog.tracks["track_id"].astype(str).to_numpy(),
+            "cluster": result.labels.astype(np.int32),
+            "subcluster": sub.astype(np.int32),
+            "distance": distance,
+        }
+    )
+    write_parquet(run_dir / "clusters.parquet", clusters)
+    interpretation = interpret_clusters(catalog.tracks, result.labels)
+    metrics = evaluate_clusters(cfg, catalog, X, result, split, seed)
+    metrics["n_subclusters"] = int(clusters.groupby(["cluster", "subcluster"]).ngroups)
+    figures_dir = run_dir / "figures"
+    names = interpretation.names()
+    figures: dict[str, Path] = {}
+    if choice is not None:
+        figures["Elbow and silhouette curves, chosen k marked"] = plots.plot_elbow(choice, figures_dir / "elbow.png")
+        write_json(run_dir / "k_choice.json", choice.to_dict())
+    figures["Cluster profiles: mean z-score per feature"] = plots.plot_centroid_heatmap(
+        interpretation.profiles, figures_dir / "centroid_heatmap.png")
+    figures["Cluster-to-cluster distances"] = plots.plot_distance_heatmap(
+        interpretation.distances, figures_dir / "cluster_distances.png")
+    figures["2-D map of tracks coloured by cluster"] = plots.plot_map(X, result.labels, figures_dir / "map.png", names, seed)
+    figures["Cluster sizes (segments: sub-clusters)"] = plots.plot_sizes(clusters, names, figures_dir / "cluster_sizes.png")
+    write_parquet(run_dir / "cluster_profiles.parquet", interpretation.profiles)
+    return ClusterRun(run_dir, catalog, transformer, embedding, split, choice, result, clusters, info,
+                      interpretation, metrics, figures)
+
+
+def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd.DataFrame]:
+    p = cfg.playlists
+    tracks, X = run.catalog.tracks, run.embedding.vectors
+    sub_names: dict[tuple[int, int], str] = {}
+    for c in np.unique(run.clusters["cluster"]):
+        mask = (run.clusters["cluster"] == c).to_numpy()
+        subs = run.clusters.loc[mask, "subcluster"].to_numpy()
+        if len(np.unique(subs)) > 1:  # names relative to the parent cluster: what sets the part apart
+            for s, name in interpret_clusters(tracks.loc[mask].reset_index(drop=True), subs).names().items():
+                sub_names[(int(c), int(s))] = name
+    playlists = cluster_playlists(
+        tracks, X, run.clusters, run.interpretation.names(), sub_names, max_tracks=p.max_tracks,
+        target_minutes=p.target_minutes, include_subclusters=p.subclusters, order=p.order,
+    )
+    seeds = list(p.seeds) or default_seeds(tracks, p.n_auto_seeds)
+    playlists += seeded_playlists(tracks, X, seeds, size=p.seeded_size, order=p.order, index=build_index(X))
+    table = export_playlists(playlists, tracks, run.run_dir / "playlists")
+    return playlists, table
+
+
+def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
+    """transition_smoothness before vs after ordering (EVALUATION.md), and duration_error when targeted."""
+    out: dict[str, float] = {"n_playlists": len(playlists)}
+    for key, name in (("tempo_bpm", "tempo_bpm"), ("camelot", "camelot"), ("energy", "energy")):
+        out[f"transition_{name}_before"] = float(np.mean([p.smoothness_before[key] for p in playlists]))
+        out[f"transition_{name}_after"] = float(np.mean([p.smoothness_after[key] for p in playlists]))
+    targeted = [p for p in playlists if p.target_minutes]
+    if targeted:
+        out["duration_error"] = float(np.mean([abs(p.minutes - p.target_minutes) / p.target_minutes for p in targeted]))
+    return out
+
+
+def start_logger(cfg: DictConfig) -> Any:
+    if not cfg.get("logger") or "_target_" not in cfg.logger:
+        return None
+    config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    return instantiate(cfg.logger, config=config)
+
+
+def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    logger = start_logger(cfg)
+    try:
+        run = run_clustering(cfg, run_dir)
+        playlists, table = make_playlists(cfg, run)
+        metrics = {**run.metrics, **playlist_metrics(playlists)}
+        before = {k: float(np.mean([p.smoothness_before[k] for p in playlists])) for k in ("tempo_bpm", "camelot", "energy")}
+        after = {k: float(np.mean([p.smoothness_after[k] for p in playlists])) for k in ("tempo_bpm", "camelot", "energy")}
+        run.figures["Playlist transitions before vs after ordering"] = plots.plot_smoothness(
+            before, after, run_dir / "figures" / "transitions.png")
+        notes = [run.choice.reason if run.choice else f"k={run.result.k} fixed by configuration"]
+        report = write_report(
+            run_dir / "report.html",
+            title="Playlist Lab report",
+            subtitle=(f"{len(run.catalog.tracks)} tracks from {run.catalog.report.source} · embedding "
+                      f"'{run.embedding.name}' ({run.embedding.dim} dims) · k={run.result.k} · seed {cfg.seed}"),
+            metrics=metrics,
+            figures=run.figures,
+            profiles=run.interpretation.profiles,
+            summary=run.interpretation.summary,
+            playlists=playlists,
+            playlist_table=table,
+            data_report=run.catalog.report.to_dict(),
+            notes=notes,
+        )
+        write_json(run_dir / "metrics.json", metrics)
+        if logger is not None:
+            logger.log_metrics(metrics)
+            logger.log_figures(run.figures)
+            logger.log_table("playlists", table)
+            logger.finish()
+        log.info("report: %s", report.resolve())
+        return metrics
+    except BaseException:
+        if logger is not None:
+            logger.finish(exit_code=1)
+        raise

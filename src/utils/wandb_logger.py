@@ -1,0 +1,91 @@
+"""Weights & Biases run logging, offline by default (no account needed); secrets never reach it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+SECRET_PATTERN = re.compile(r"(secret|token|password|passwd|api[_-]?key|credential|auth)", re.IGNORECASE)
+
+
+def redact(config: Any) -> Any:
+    """Copy of a nested config with every secret-looking key's value replaced by '***'."""
+    if isinstance(config, Mapping):
+        return {k: ("***" if SECRET_PATTERN.search(str(k)) else redact(v)) for k, v in config.items()}
+    if isinstance(config, list | tuple):
+        return [redact(v) for v in config]
+    return config
+
+
+def flatten(config: Mapping, prefix: str = "") -> dict[str, Any]:
+    """{'a': {'b': 1}} → {'a.b': 1}, so runs compare column by column in the W&B table."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+class RunLogger:
+    """Thin wrapper over a `wandb` run: config, metrics, figures and tables.
+
+    `mode` is `offline` unless the user sets it (or WANDB_MODE) to `online`; files go under `dir`
+    (the run directory), so an offline run can be synced later with `wandb sync <dir>/wandb/offline-run-*`.
+    """
+
+    def __init__(
+        self,
+        project: str = "playlist-lab",
+        mode: str | None = None,
+        dir: str | Path = ".",
+        name: str | None = None,
+        group: str | None = None,
+        tags: Sequence[str] = (),
+        job_type: str | None = None,
+        entity: str | None = None,
+        config: Mapping | None = None,
+    ) -> None:
+        import wandb
+
+        self._wandb = wandb
+        mode = mode or os.environ.get("WANDB_MODE", "offline")
+        Path(dir).mkdir(parents=True, exist_ok=True)
+        self.run = wandb.init(
+            project=project,
+            entity=entity,
+            mode=mode,
+            dir=str(dir),
+            name=name,
+            group=group,
+            tags=list(tags or []),
+            job_type=job_type,
+            config=flatten(redact(dict(config or {}))),
+            reinit="finish_previous",
+            settings=wandb.Settings(silent=True, console="off", x_disable_stats=True),
+        )
+        log.info("W&B run %s (%s mode) under %s", self.run.id, mode, dir)
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        clean = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
+        self.run.log(clean)
+        self.run.summary.update(clean)
+
+    def log_figures(self, figures: Mapping[str, Path]) -> None:
+        self.run.log({f"figures/{Path(p).stem}": self._wandb.Image(str(p), caption=c) for c, p in figures.items()})
+
+    def log_table(self, name: str, frame: pd.DataFrame) -> None:
+        self.run.log({name: self._wandb.Table(dataframe=frame.astype(str))})
+
+    def finish(self, exit_code: int = 0) -> None:
+        self.run.finish(exit_code=exit_code)

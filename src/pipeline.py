@@ -221,7 +221,7 @@ def start_logger(cfg: DictConfig) -> Any:
     if not cfg.get("logger") or "_target_" not in cfg.logger:
         return None
     config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
-    return instantiate(cfg.logger, config=config)
+    return instantiate(cfg.logger, _partial_=True)(run_config=config)
 
 
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:

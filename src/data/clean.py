@@ -92,9 +92,7 @@ def coerce_audio_features(frame: pd.DataFrame, source: str, report: DataReport) 
                 f"{source}: column '{column}' is not numeric ({int(bad_text.sum())} of {len(raw)} values, "
                 f"e.g. {example!r} at rows {format_rows(rows)})"
             )
-        if column == "duration_ms":
-            numeric = numeric.where(numeric > 0)
-        elif column == "tempo":
+        if column == "duration_ms" or column == "tempo":
             numeric = numeric.where(numeric > 0)
         elif column in UNIT_INTERVAL_FEATURES:
             numeric = numeric.where((numeric >= 0) & (numeric <= 1))

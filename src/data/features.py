@@ -70,6 +70,13 @@ def _cyclic_names(_transformer, _names) -> list[str]:
     return ["key_sin", "key_cos"]
 
 
+def _onehot_name(feature: str, category: object) -> str:
+    try:
+        return f"{feature}_{int(float(category))}"
+    except (TypeError, ValueError):
+        return f"{feature}_{category}"
+
+
 def _derived(tracks: pd.DataFrame) -> pd.DataFrame:
     """Add the optional derived columns (decade, log duration) next to the canonical ones."""
     out = tracks.copy()
@@ -106,7 +113,12 @@ class FeatureTransformer:
             cyc = FunctionTransformer(_cyclic_key, feature_names_out=_cyclic_names)
             parts.append(("key", make_pipeline(SimpleImputer(strategy="most_frequent"), cyc), ["key"]))
         elif "key" in cfg.columns and cfg.key_encoding == "onehot":
-            onehot = OneHotEncoder(categories=[list(range(12))], handle_unknown="ignore", sparse_output=False)
+            onehot = OneHotEncoder(
+                categories=[[float(k) for k in range(12)]],
+                handle_unknown="ignore",
+                sparse_output=False,
+                feature_name_combiner=_onehot_name,
+            )
             parts.append(("key", make_pipeline(SimpleImputer(strategy="most_frequent"), onehot), ["key"]))
         if cfg.extra:
             extra = make_pipeline(SimpleImputer(strategy="median"), _scaler(cfg.scaling))

@@ -54,7 +54,7 @@ class RunLogger:
         tags: Sequence[str] = (),
         job_type: str | None = None,
         entity: str | None = None,
-        config: Mapping | None = None,
+        run_config: Mapping | None = None,
     ) -> None:
         import wandb
 
@@ -70,7 +70,7 @@ class RunLogger:
             group=group,
             tags=list(tags or []),
             job_type=job_type,
-            config=flatten(redact(dict(config or {}))),
+            config=flatten(redact(dict(run_config or {}))),
             reinit="finish_previous",
             settings=wandb.Settings(silent=True, console="off", x_disable_stats=True),
         )

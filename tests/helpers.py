@@ -1,0 +1,35 @@
+"""Run an entry script the way a user does (a subprocess), for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Small budgets so a whole pipeline run takes seconds.
+TINY = [
+    "logger=none",
+    "progress=false",
+    "cluster.k_max=6",
+    "cluster.n_init=2",
+    "cluster.recluster.min_size=10",
+    "cluster.recluster.k_max=3",
+    "evaluation.fixed_k=[3]",
+    "evaluation.stability_seeds=2",
+    "evaluation.silhouette_size=500",
+    "playlists.max_tracks=10",
+    "playlists.n_auto_seeds=1",
+    "playlists.seeded_size=8",
+]
+
+
+def run_script(script: str, *overrides: str, env: dict[str, str] | None = None, timeout: int = 600
+               ) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "WANDB_MODE": "offline", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / script), *overrides],
+        capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=timeout,
+    )

@@ -1,0 +1,69 @@
+"""Split protocol and clustering metrics (EVALUATION.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from src.evaluation.clustering import coplaylist_lift, internal_metrics, label_metrics, stability_ari
+from src.evaluation.split import cold_tracks, split_interactions
+
+
+def _interactions(n_users: int = 20, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [(f"u{u:02d}", f"t{t}") for u in range(n_users) for t in rng.choice(200, rng.integers(1, 30), replace=False)]
+    return pd.DataFrame(rows, columns=["user_id", "track_id"]).assign(weight=1.0)
+
+
+def test_split_protocol():
+    inter = _interactions()
+    split = split_interactions(inter, seed=0)
+    assert len(split) == len(inter.drop_duplicates(["user_id", "track_id"]))
+    for _user, group in split.groupby("user_id"):
+        n = len(group)
+        assert (group["part"] == "test").sum() == max(1, int(np.floor(0.2 * n)))
+        n_train_val = n - (group["part"] == "test").sum()
+        if n_train_val >= 2:
+            assert (group["part"] == "val").sum() == max(1, int(np.floor(0.2 * n_train_val)))
+    again = split_interactions(inter.sample(frac=1, random_state=3), seed=0)
+    pd.testing.assert_frame_equal(split, again)
+    assert not split.equals(split_interactions(inter, seed=1))
+    cold = cold_tracks(split)
+    assert cold.isdisjoint(set(split.loc[split["part"] == "train", "track_id"]))
+
+
+def test_label_and_internal_metrics():
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(10, 1, (50, 2))].astype(np.float32)
+    labels = np.r_[np.zeros(50, int), np.ones(50, int)]
+    ids = [f"t{i}" for i in range(100)]
+    lab = pd.DataFrame({"track_id": ids, "genre": np.where(labels == 0, "a", "b")})
+    m = label_metrics(lab, pd.Series(labels, index=ids))
+    assert m["nmi_genre"] == 1.0 and m["ari_genre"] == 1.0
+    internal = internal_metrics(X, labels)
+    assert internal["silhouette"] > 0.8 and internal["davies_bouldin"] < 0.3
+    assert stability_ari(X, 2, seeds=3, engine="sklearn") == 1.0
+
+
+def test_lift_counts_by_hand():
+    inter = pd.DataFrame({"user_id": ["p", "p", "p", "q", "q"], "track_id": ["a", "b", "c", "c", "d"]})
+    clusters = pd.Series({"a": 0, "b": 0, "c": 1, "d": 1})
+    # shared-playlist pairs: ab ac bc (p), cd (q) → same cluster: ab, cd = 2/4; random: 0.5²+0.5² = 0.5
+    assert coplaylist_lift(clusters, inter) == 1.0
+    test = pd.DataFrame({"user_id": ["p"], "track_id": ["c"]})
+    # pairs with a test track of that playlist: ac, bc → 0 same
+    assert coplaylist_lift(clusters, inter, test) == 0.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 8), st.integers(0, 100))
+def test_lift_of_one_cluster_is_one_and_relabel_invariant(k, seed):
+    inter = _interactions(8, seed)
+    tracks = inter["track_id"].unique()
+    rng = np.random.default_rng(seed)
+    labels = pd.Series(rng.integers(0, k, len(tracks)), index=tracks)
+    assert coplaylist_lift(pd.Series(0, index=tracks), inter) == 1.0
+    perm = rng.permutation(k)
+    assert np.isclose(coplaylist_lift(labels, inter), coplaylist_lift(labels.map(lambda c: perm[c]), inter))

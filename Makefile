@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test eval lint format clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Continuous evaluation: standard experiments, fixed seeds, checked against benchmarks/expected_metrics.json.
+EVAL_EXPERIMENTS ?= baseline_raw
+EVAL_SEEDS ?= 0,1,2
+EVAL_DIR ?= outputs/eval/sweep
+eval: $(STAMP)
+	rm -rf $(EVAL_DIR)
+	$(BIN)/python scripts/pipeline.py -m experiment=$(EVAL_EXPERIMENTS) seed=$(EVAL_SEEDS) progress=false \
+		hydra.sweep.dir=$(EVAL_DIR)
+	$(BIN)/python scripts/compare.py inputs=[$(EVAL_DIR)] hydra.run.dir=$(EVAL_DIR)/../compare logger=none
+	$(BIN)/python scripts/check_metrics.py inputs=[$(EVAL_DIR)] hydra.run.dir=$(EVAL_DIR)/../check
 
 lint: $(STAMP)
 	$(BIN)/ruff check src scripts tests

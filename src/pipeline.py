@@ -217,11 +217,31 @@ def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
     return out
 
 
+def sweep_identity(cfg: DictConfig) -> dict[str, Any]:
+    """W&B group/tags/name for this job: in a multirun the group is the sweep and tags name the experiment."""
+    from hydra.core.hydra_config import HydraConfig
+
+    out: dict[str, Any] = {}
+    if not HydraConfig.initialized():
+        return out
+    hc = HydraConfig.get()
+    experiment = hc.runtime.choices.get("experiment")
+    embedding = hc.runtime.choices.get("embedding")
+    tags = list(cfg.logger.get("tags") or [])
+    tags += [t for t in (experiment, f"embedding={embedding}" if embedding else None) if t and t not in tags]
+    out["tags"] = tags
+    if str(hc.mode) == "RunMode.MULTIRUN":
+        out["group"] = cfg.logger.get("group") or f"{cfg.task_name}-{Path(hc.sweep.dir).name}"
+        out["name"] = cfg.logger.get("name") or f"{experiment or embedding}-seed{cfg.seed}-job{hc.job.num}"
+    return out
+
+
 def start_logger(cfg: DictConfig) -> Any:
+    """The configured run logger (W&B offline by default), or None with `logger=none`."""
     if not cfg.get("logger") or "_target_" not in cfg.logger:
         return None
     config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
-    return instantiate(cfg.logger, _partial_=True)(run_config=config)
+    return instantiate(cfg.logger, _partial_=True, **sweep_identity(cfg))(run_config=config)
 
 
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:

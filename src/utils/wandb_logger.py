@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from src.utils.io import write_json
+
 log = logging.getLogger(__name__)
 
 SECRET_PATTERN = re.compile(r"(secret|token|password|passwd|api[_-]?key|credential|auth)", re.IGNORECASE)
@@ -75,6 +77,11 @@ class RunLogger:
             settings=wandb.Settings(silent=True, console="off", x_disable_stats=True),
         )
         log.info("W&B run %s (%s mode) under %s", self.run.id, mode, dir)
+        write_json(
+            Path(dir) / "wandb_run.json",
+            {"id": self.run.id, "name": self.run.name, "group": group, "tags": list(tags or []),
+             "project": project, "mode": mode, "dir": str(Path(self.run.dir).parent)},
+        )
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
         clean = {k: v for k, v in metrics.items() if isinstance(v, int | float)}

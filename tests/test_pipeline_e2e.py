@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from helpers import TINY, run_script
 
 
@@ -117,3 +118,8 @@ def test_raw_baseline_reproduces_reference_k6(tmp_path):
     assert abs(metrics["nmi_genre"] - 0.099) <= 0.01
     assert abs(metrics["coplaylist_lift@6"] - 1.72) <= 0.05
     assert metrics["n_tracks"] == 28_356
+
+
+def test_missing_mandatory_path_is_named(tmp_path):
+    result = run_script("pipeline.py", "data=csv", "logger=none", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 2 and "'data.path' must be set" in result.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
+from omegaconf.errors import MissingMandatoryValue
 
 from src.data.errors import DataError
 
@@ -27,6 +28,12 @@ def run_dir() -> Path:
     return path
 
 
+def _fail(message: str) -> None:
+    log.error("error: %s", message)
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def clean_errors(task: Callable[..., Any]) -> Callable[..., Any]:
     """Turn bad-input errors into one clear message and exit code 2, instead of a traceback."""
 
@@ -35,9 +42,9 @@ def clean_errors(task: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return task(*args, **kwargs)
         except (DataError, FileNotFoundError, KeyError) as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            log.error("error: %s", message)
-            print(f"error: {message}", file=sys.stderr)
-            sys.exit(2)
+            _fail(exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc))
+        except MissingMandatoryValue as exc:
+            key = getattr(exc, "full_key", "") or "a required value"
+            _fail(f"'{key}' must be set on the command line, e.g. {key}=VALUE")
 
     return wrapper

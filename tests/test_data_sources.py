@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BUNDLED, synthetic_tracks
 
+from conftest import BUNDLED, synthetic_tracks
 from src.data.errors import DataError
 from src.data.schema import AUDIO_FEATURES
 from src.data.sources import CsvSource, ParquetSource

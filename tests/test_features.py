@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_tracks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from conftest import synthetic_tracks
 from src.data.errors import DataError
 from src.data.features import FeatureConfig, FeatureTransformer, fit_features
 from src.data.schema import AUDIO_FEATURES

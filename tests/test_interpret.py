@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import synthetic_tracks
 
+from conftest import synthetic_tracks
 from src.cluster.interpret import ARCHETYPES, closest_archetype, interpret_clusters, name_from_profile
 from src.data.sources import CsvSource
 

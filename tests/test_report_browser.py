@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
 from helpers import TINY, run_script
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import TINY, run_script
 
+from helpers import TINY, run_script
 from src.utils.wandb_logger import flatten, redact
 
 SECRET = "sup3r-s3cret-value-for-test"

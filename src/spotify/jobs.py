@@ -1,0 +1,165 @@
+"""The two Spotify jobs behind `scripts/spotify_collect.py` and `scripts/spotify_publish.py`.
+
+Connection set-up is shared: credentials from env/.env, the auth manager the task needs, the spotipy client
+pointed at the configured API, and secret redaction on every log handler. Faults end in one clear message:
+a Retry-After beyond the cap exits with code 3 (collected data kept, re-run to resume), API and sign-in
+errors with code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import spotipy
+from omegaconf import DictConfig, OmegaConf
+from spotipy.exceptions import SpotifyException
+from spotipy.oauth2 import SpotifyOauthError
+
+from src.data.errors import DataError
+from src.spotify import collect as collect_mod
+from src.spotify import publish as publish_mod
+from src.spotify.auth import app_auth, default_token_cache, install_redaction, load_credentials, user_auth
+from src.spotify.cache import ResponseCache
+from src.spotify.client import RetryAfterTooLong, SpotifySettings, call, make_client
+from src.spotify.features import gather_features
+from src.utils.io import write_csv, write_json, write_parquet
+
+log = logging.getLogger("playlist_lab")
+
+EXIT_RATE_LIMITED = 3
+
+
+def settings_from_cfg(cfg: DictConfig) -> SpotifySettings:
+    values = OmegaConf.to_container(cfg.spotify, resolve=True)
+    return SpotifySettings(**values)  # type: ignore[arg-type]
+
+
+def connect(settings: SpotifySettings, needs_user: bool, cache: ResponseCache | None = None) -> spotipy.Spotify:
+    """A spotipy client with the auth the task needs (`settings.auth`: auto | user | app)."""
+    creds = load_credentials(settings.env_file)
+    install_redaction(creds)
+    mode = settings.auth if settings.auth != "auto" else ("user" if needs_user else "app")
+    if mode == "app":
+        manager = app_auth(creds, settings.token_url, settings.timeout_s)
+    elif mode == "user":
+        cache_path = Path(settings.token_cache).expanduser() if settings.token_cache else default_token_cache()
+        manager = user_auth(creds, settings.auth_url, settings.token_url, settings.scopes, cache_path,
+                            settings.open_browser, settings.timeout_s)
+    else:
+        raise DataError(f"spotify.auth={settings.auth!r}: expected auto, user or app")
+    log.info("Spotify: %s sign-in, API %s", "user (PKCE)" if mode == "user" else "app (client credentials)",
+             settings.api_prefix)
+    return make_client(manager, settings, cache)
+
+
+def spotify_errors(task: Callable[..., Any]) -> Callable[..., Any]:
+    """One clear line for rate limits, API and sign-in failures instead of a traceback."""
+
+    @functools.wraps(task)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return task(*args, **kwargs)
+        except RetryAfterTooLong as exc:
+            _fail(f"{exc}. Stopped; everything fetched so far is kept. Re-run the same command (same "
+                  "hydra.run.dir) later to resume without refetching, or raise spotify.max_retry_after_s.",
+                  EXIT_RATE_LIMITED)
+        except SpotifyOauthError as exc:
+            _fail(f"Spotify sign-in failed: {exc.error} {exc.error_description or ''}".strip(), 2)
+        except SpotifyException as exc:
+            detail = str(exc.msg).splitlines()[-1].strip() if exc.msg else ""
+            hint = " (after the configured retries)" if exc.http_status == 429 or "Max Retries" in detail else ""
+            _fail(f"Spotify API error {exc.http_status}{hint}: {detail}", 2)
+        except requests.exceptions.RequestException as exc:
+            _fail(f"Spotify API unreachable ({type(exc).__name__}): {exc}. Re-run to resume.", 2)
+
+    return wrapper
+
+
+def _fail(message: str, code: int) -> None:
+    log.error("error: %s", message)
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+# -- collect ----------------------------------------------------------------------------------------------------
+def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
+    """Collect → `tracks.csv`/`tracks.parquet` (one row per playlist entry), `interactions.csv`, a report."""
+    spec = collect_mod.CollectSpec(**OmegaConf.to_container(cfg.source, resolve=True))  # type: ignore[arg-type]
+    if spec.empty:
+        raise DataError("nothing to collect: set source.playlists=[...], source.my_playlists=true, "
+                        "source.saved_tracks=true or source.track_ids=[...]")
+    settings = settings_from_cfg(cfg)
+    cache = ResponseCache(cfg.response_cache) if cfg.response_cache else None
+    client = connect(settings, spec.needs_user, cache)
+    progress = bool(cfg.get("progress", True))
+    report: dict[str, Any] = {"status": "running", "source": OmegaConf.to_container(cfg.source, resolve=True)}
+    try:
+        collection = collect_mod.collect_catalogue(client, spec, progress)
+        if not collection.tracks:
+            raise DataError("no tracks found in what was asked for (empty playlists or unreadable items)")
+        features = gather_features(client, list(collection.tracks), bool(cfg.features.fetch), cfg.features.csv,
+                                   int(cfg.features.batch_size), progress)
+    except RetryAfterTooLong:
+        report.update(status="stopped: rate limited", cached_responses=len(cache) if cache else 0)
+        write_json(out_dir / "collect_report.json", report)
+        raise
+    have_features = bool(features.by_id)
+    tracks = collect_mod.tracks_table(collection, features.by_id if have_features else None)
+    table = collect_mod.catalogue_table(tracks, collection)
+    write_csv(out_dir / "tracks.csv", table)
+    write_parquet(out_dir / "tracks.parquet", table)
+    write_csv(out_dir / "interactions.csv", collect_mod.interactions_table(collection))
+    report.update(
+        status="complete", tracks=len(tracks), playlists=len(collection.playlists), entries=len(collection.entries),
+        features_source=features.source, features_from_api=features.matched_api,
+        features_from_csv=features.matched_csv, features_missing=len(tracks) - len(features.by_id),
+        audio_features_forbidden=features.forbidden, skipped=dict(collection.skipped),
+        responses_from_cache=cache.hits if cache else 0, responses_fetched=cache.misses if cache else None,
+    )
+    write_json(out_dir / "collect_report.json", report)
+    log.info("collected %d tracks in %d playlists; features: %s (api %d, csv %d, missing %d); responses: %s "
+             "from cache, %s fetched", len(tracks), len(collection.playlists), features.source,
+             features.matched_api, features.matched_csv, report["features_missing"], report["responses_from_cache"],
+             report["responses_fetched"])
+    if features.matched_csv:
+        print(f"features CSV matched {features.matched_csv} of {len(tracks) - features.matched_api} tracks")
+    user_column = " data.user_column=playlist_id" if collection.entries else ""
+    print(f"tracks: {out_dir.resolve() / 'tracks.csv'}")
+    if have_features:
+        print(f"next: python scripts/pipeline.py data=csv data.path={out_dir.resolve() / 'tracks.csv'}{user_column}")
+    return report
+
+
+# -- publish ----------------------------------------------------------------------------------------------------
+def run_publish(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
+    """Publish a pipeline run's playlists (or, with dry_run, only show what would change)."""
+    run_dir = Path(cfg.run_dir)
+    playlists = publish_mod.load_playlists(run_dir, list(cfg.kinds) if cfg.kinds else None)
+    if not playlists:
+        raise DataError(f"{run_dir}: no playlists of kinds {list(cfg.kinds)} to publish")
+    manifest = publish_mod.Manifest(cfg.manifest or run_dir / "playlists" / "spotify_manifest.json")
+    client = connect(settings_from_cfg(cfg), needs_user=True)
+    user = call(client, client.me)["id"]
+    changes = publish_mod.plan(client, playlists, manifest, user, str(cfg.name_prefix))
+    print(f"{'dry run: ' if cfg.dry_run else ''}{len(changes)} playlists for Spotify user {user}:")
+    for change in changes:
+        print(f"  {change.summary()}")
+    counts = {a: sum(c.action == a for c in changes) for a in ("create", "update", "unchanged")}
+    result: dict[str, Any] = {"dry_run": bool(cfg.dry_run), "user": user, "planned": counts,
+                              "changes": [c.summary() for c in changes]}
+    if not cfg.dry_run:
+        result["done"] = publish_mod.apply(client, changes, manifest, user, bool(cfg.public),
+                                           bool(cfg.get("progress", True)))
+        result["playlists"] = {c.local_id: c.spotify_id for c in changes}
+        print(f"published: {result['done']['created']} created, {result['done']['updated']} updated, "
+              f"{result['done']['unchanged']} unchanged; manifest {manifest.path}")
+    else:
+        print("dry run: nothing was changed")
+    write_json(out_dir / "publish_report.json", result)
+    return result

@@ -36,3 +36,26 @@ def spotify_overrides(api: SpotifyDouble, token_cache: Path, cap: float = 2.0) -
             f"spotify.token_url={api.token_url}", f"spotify.token_cache={token_cache}", "spotify.env_file=null",
             "spotify.open_browser=false", "spotify.backoff_factor=0.01", "spotify.retries=3",
             f"spotify.max_retry_after_s={cap}", "spotify.timeout_s=5", "progress=false"]
+
+
+def secrets_of(api: SpotifyDouble) -> list[str]:
+    """Everything that must never be written down: the client secret and every token or code issued."""
+    return [api.client_secret, *api.issued]
+
+
+def assert_no_secrets(api: SpotifyDouble, directories: list[Path], texts: list[str]) -> int:
+    """No secret in any file under `directories` (configs, logs, caches, tables) nor in `texts`; returns
+    the number of files checked."""
+    secrets = secrets_of(api)
+    checked = 0
+    for directory in directories:
+        for path in directory.rglob("*"):
+            if path.is_file():
+                content = path.read_bytes()
+                checked += 1
+                for secret in secrets:
+                    assert secret.encode() not in content, f"secret found in {path}"
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, "secret found in script output"
+    return checked

@@ -1,0 +1,152 @@
+"""The k-means interface and its engines: agreement, reproducibility, subsampling, empty clusters, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+
+from src.cluster import available_engines, fit_kmeans
+from src.cluster.gemm_kmeans import assign_gemm, lloyd_gemm, repair_empty
+from src.cluster.kmeans import init_centroids, resolve_engine, training_sample
+from src.cluster.torch_kmeans import lloyd_torch, pick_device
+
+ENGINES = ["gemm", "torch", "faiss", "sklearn"]
+
+
+@pytest.fixture(scope="module")
+def blobs() -> np.ndarray:
+    X, _ = make_blobs(n_samples=4000, centers=12, n_features=8, cluster_std=1.5, random_state=3)
+    return X.astype(np.float32)
+
+
+def test_registry_lists_every_engine():
+    assert set(ENGINES) <= set(available_engines())
+
+
+def test_auto_is_gemm_on_cpu():
+    assert resolve_engine("auto", "cpu") == "gemm"
+    if not torch.cuda.is_available():
+        assert resolve_engine("auto") == "gemm"
+    with pytest.raises(ValueError, match="unknown k-means engine"):
+        resolve_engine("nope")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engines_reach_the_same_inertia_from_the_same_start(blobs, engine):
+    reference = fit_kmeans(blobs, 12, engine="sklearn", n_iter=50, tol=0, seed=4)
+    result = fit_kmeans(blobs, 12, engine=engine, n_iter=50, tol=0, seed=4)
+    assert result.engine == engine
+    assert result.labels.shape == (len(blobs),) and result.centroids.shape == (12, 8)
+    assert result.inertia == pytest.approx(reference.inertia, rel=1e-4)
+    assert np.mean(result.labels == reference.labels) > 0.999
+
+
+@pytest.mark.parametrize("engine", ["gemm", "torch"])
+def test_same_seed_same_result(blobs, engine):
+    a = fit_kmeans(blobs, 9, engine=engine, n_iter=15, seed=7)
+    b = fit_kmeans(blobs, 9, engine=engine, n_iter=15, seed=7)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.centroids, b.centroids)
+    assert a.history == b.history
+
+
+def test_gemm_matches_a_plain_numpy_lloyd(blobs):
+    """Each gemm iteration is exactly one Lloyd step: compare with a textbook implementation."""
+    start = init_centroids(blobs, 6, seed=0)
+    C = start.astype(np.float64)
+    for _ in range(5):
+        d = ((blobs[:, None, :] - C[None]) ** 2).sum(-1)
+        lab = d.argmin(1)
+        C = np.stack([blobs[lab == j].mean(0) if np.any(lab == j) else C[j] for j in range(6)])
+    ours, iters, history = lloyd_gemm(blobs, start, 5, tol=0)
+    assert iters == 5 and len(history) == 5
+    np.testing.assert_allclose(ours, C, rtol=1e-4, atol=1e-4)
+
+
+def test_early_stop_and_n_iter(blobs):
+    converged = fit_kmeans(blobs, 12, engine="gemm", n_iter=300, tol=1e-4, seed=0)
+    assert 1 <= converged.n_iter < 300
+    fixed = fit_kmeans(blobs, 12, engine="gemm", n_iter=3, tol=0, seed=0)
+    assert fixed.n_iter == 3 and len(fixed.history) == 3
+
+
+def test_n_init_keeps_the_best_start(blobs):
+    singles = [fit_kmeans(blobs, 12, engine="gemm", n_iter=20, seed=s).inertia for s in range(3)]
+    best = fit_kmeans(blobs, 12, engine="gemm", n_iter=20, seed=0, n_init=3)
+    assert best.inertia == pytest.approx(min(singles))
+
+
+def test_random_init_and_bad_init(blobs):
+    result = fit_kmeans(blobs, 5, engine="gemm", init="random", seed=1)
+    assert result.k == 5
+    with pytest.raises(ValueError, match="unknown init"):
+        fit_kmeans(blobs, 5, init="kmeans||")
+
+
+def test_subsampled_training_still_labels_every_point(blobs):
+    sample = training_sample(blobs, 12, 50, seed=0)
+    assert len(sample) == 600 and np.all(np.isin(sample[:, 0], blobs[:, 0]))
+    full = fit_kmeans(blobs, 12, engine="gemm", n_iter=30, seed=0)
+    sub = fit_kmeans(blobs, 12, engine="gemm", n_iter=30, seed=0, max_points_per_centroid=50)
+    assert len(sub.labels) == len(blobs)
+    assert sub.inertia <= full.inertia * 1.05  # well-separated blobs: a 15% sample finds the same centres
+
+
+def test_assign_is_exact_and_chunked(blobs):
+    rng = np.random.default_rng(0)
+    C = rng.standard_normal((7, 8)).astype(np.float32) * 5
+    labels, dist = assign_gemm(blobs, C, chunk=64, block=1000)
+    d = ((blobs[:, None, :].astype(np.float64) - C[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(labels, d.argmin(1))
+    np.testing.assert_allclose(dist, d.min(1), rtol=1e-5, atol=1e-4)
+
+
+def test_empty_cluster_is_repaired():
+    """A start centroid far from every point would stay empty; it must take half of the largest cluster."""
+    X, _ = make_blobs(n_samples=600, centers=3, n_features=4, random_state=0)
+    X = X.astype(np.float32)
+    start = np.vstack([X[:3], np.full((1, 4), 1e4, dtype=np.float32)])
+    for run in (lloyd_gemm, lloyd_torch):
+        C, _, _ = run(X, start, 10, tol=0)
+        assert np.all(np.abs(C) < 1e3), run.__name__
+    counts = np.array([0, 10, 4])
+    C = np.arange(6, dtype=np.float32).reshape(3, 2) + 1
+    assert repair_empty(C, counts) == 1
+    assert counts.tolist() == [5, 5, 4] and not np.allclose(C[0], C[1])
+
+
+def test_input_errors():
+    with pytest.raises(ValueError, match="2-D"):
+        fit_kmeans(np.zeros(5, dtype=np.float32), 2)
+    with pytest.raises(ValueError, match="k=9"):
+        fit_kmeans(np.zeros((4, 2), dtype=np.float32), 9)
+
+
+def test_torch_device_choice():
+    assert pick_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        assert pick_device(None).type == "cpu"
+        with pytest.raises(ValueError, match="no CUDA"):
+            pick_device("cuda")
+
+
+def test_torch_rejects_unknown_precision(blobs):
+    with pytest.raises(ValueError, match="precision"):
+        lloyd_torch(blobs, blobs[:3], 2, precision="fp8")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("precision", ["fp32", "tf32", "bf16"])
+def test_torch_cuda_agrees_with_cpu(blobs, precision):
+    cpu = fit_kmeans(blobs, 12, engine="torch", n_iter=30, tol=0, seed=2, device="cpu")
+    gpu = fit_kmeans(blobs, 12, engine="torch", n_iter=30, tol=0, seed=2, device="cuda", precision=precision)
+    assert gpu.inertia == pytest.approx(cpu.inertia, rel=1e-3 if precision == "bf16" else 1e-4)
+
+
+@pytest.mark.gpu
+def test_auto_uses_the_gpu(blobs):
+    result = fit_kmeans(blobs, 12, n_iter=20, seed=0, device="cuda")
+    assert result.engine in {"torch", "faiss"}
+    assert result.inertia == pytest.approx(fit_kmeans(blobs, 12, engine="gemm", n_iter=20, seed=0).inertia, rel=1e-3)

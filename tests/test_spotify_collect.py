@@ -21,8 +21,19 @@ from spotify_double.signin import assert_no_secrets, sign_in, spotify_env, spoti
 from helpers import ROOT, run_script
 from src.data.sources import CsvSource, ParquetSource
 
-FEATURES = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo"]
+FEATURES = [
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+]
 
 
 @pytest.fixture
@@ -38,14 +49,28 @@ def token(api, tmp_path) -> Path:
     return path
 
 
-def collect(api: SpotifyDouble, token: Path, run_dir: Path, *overrides: str, cap: float = 2.0,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return run_script("spotify_collect.py", *spotify_overrides(api, token, cap), *overrides,
-                      f"hydra.run.dir={run_dir}", env={**spotify_env(api), **(env or {})}, timeout=120)
+def collect(
+    api: SpotifyDouble,
+    token: Path,
+    run_dir: Path,
+    *overrides: str,
+    cap: float = 2.0,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    return run_script(
+        "spotify_collect.py",
+        *spotify_overrides(api, token, cap),
+        *overrides,
+        f"hydra.run.dir={run_dir}",
+        env={**spotify_env(api), **(env or {})},
+        timeout=120,
+    )
 
 
 def item_pages(api: SpotifyDouble, pid: str) -> list[tuple[str, int]]:
-    return [(r.query.get("offset", "0"), r.status) for r in api.requests if r.path == f"/v1/playlists/{pid}/items"]
+    return [
+        (r.query.get("offset", "0"), r.status) for r in api.requests if r.path == f"/v1/playlists/{pid}/items"
+    ]
 
 
 def test_pagination_and_403_fallback_to_features_csv(api, token, tmp_path):
@@ -53,14 +78,22 @@ def test_pagination_and_403_fallback_to_features_csv(api, token, tmp_path):
     big = api.add_playlist("Two hundred sixty", ids[:260])
     api.saved = ids[240:300]
     api.audio_features_allowed = False
-    rows = [{"track_id": f"spotify:track:{t}", **{c: api.catalogue[t]["features"][c] for c in FEATURES}}
-            for t in ids[:250]]
+    rows = [
+        {"track_id": f"spotify:track:{t}", **{c: api.catalogue[t]["features"][c] for c in FEATURES}}
+        for t in ids[:250]
+    ]
     rows.append({"track_id": "NotCollected1", **{c: 0.5 for c in FEATURES}})
     csv = tmp_path / "features.csv"
     pd.DataFrame(rows).to_csv(csv, index=False)
     run_dir = tmp_path / "collect"
-    result = collect(api, token, run_dir, f"source.playlists=['https://open.spotify.com/playlist/{big}?si=x']",
-                     "source.saved_tracks=true", f"features.csv={csv}")
+    result = collect(
+        api,
+        token,
+        run_dir,
+        f"source.playlists=['https://open.spotify.com/playlist/{big}?si=x']",
+        "source.saved_tracks=true",
+        f"features.csv={csv}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     log = result.stdout + result.stderr
     assert "27 Nov 2024" in log and "403 Forbidden" in log
@@ -81,11 +114,15 @@ def test_pagination_and_403_fallback_to_features_csv(api, token, tmp_path):
     interactions = pd.read_csv(run_dir / "interactions.csv")
     assert list(interactions.columns) == ["user_id", "track_id", "weight"] and len(interactions) == 320
 
-    for source in (CsvSource(str(run_dir / "tracks.csv"), user_column="playlist_id"),
-                   ParquetSource(str(run_dir / "tracks.parquet"), user_column="playlist_id")):
+    for source in (
+        CsvSource(str(run_dir / "tracks.csv"), user_column="playlist_id"),
+        ParquetSource(str(run_dir / "tracks.parquet"), user_column="playlist_id"),
+    ):
         catalog = source.load()
         # the 50 tracks without features are dropped by the data layer, and reported
-        assert len(catalog.tracks) == 250 and catalog.report.dropped == {"more than 6 audio features missing": 50}
+        assert len(catalog.tracks) == 250 and catalog.report.dropped == {
+            "more than 6 audio features missing": 50
+        }
         assert len(catalog.interactions) == 250 + 10
         assert set(catalog.interactions["user_id"]) == {big, "saved"}
     assert_no_secrets(api, [run_dir], [result.stdout, result.stderr])
@@ -128,7 +165,13 @@ def test_track_ids_use_the_app_token_and_survive_a_401(api, tmp_path):
     ids = list(api.catalogue)[:6]
     api.faults.append(Fault("GET", r"^/v1/tracks/", 401, skip=2, times=1))
     token = tmp_path / "never-created.json"
-    wanted = [ids[0], f"'spotify:track:{ids[1]}'", f"'https://open.spotify.com/track/{ids[2]}'", *ids[3:], "Unknown9"]
+    wanted = [
+        ids[0],
+        f"'spotify:track:{ids[1]}'",
+        f"'https://open.spotify.com/track/{ids[2]}'",
+        *ids[3:],
+        "Unknown9",
+    ]
     result = collect(api, token, tmp_path / "run", f"source.track_ids=[{','.join(wanted)}]")
     assert result.returncode == 0, result.stderr[-3000:]
     assert not token.exists()  # the app token stays in memory
@@ -136,18 +179,31 @@ def test_track_ids_use_the_app_token_and_survive_a_401(api, tmp_path):
     tracks = pd.read_csv(tmp_path / "run" / "tracks.csv")
     assert tracks["track_id"].tolist() == ids and tracks["playlist_id"].isna().all()
     assert json.loads((tmp_path / "run" / "collect_report.json").read_text())["skipped"] == {
-        "tracks not found (404)": 1}
+        "tracks not found (404)": 1
+    }
     assert_no_secrets(api, [tmp_path / "run"], [result.stdout, result.stderr])
 
 
 def test_first_run_signs_in_through_the_browser_flow(api, tmp_path):
     pid = api.add_playlist("Mine", list(api.catalogue)[:10])
     token = tmp_path / "fresh" / "token.json"
-    command = [sys.executable, str(ROOT / "scripts" / "spotify_collect.py"), *spotify_overrides(api, token),
-               f"source.playlists=[{pid}]", f"hydra.run.dir={tmp_path / 'run'}"]
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "spotify_collect.py"),
+        *spotify_overrides(api, token),
+        f"source.playlists=[{pid}]",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **spotify_env(api)}
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, cwd=ROOT, env=env) as proc:
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    ) as proc:
         line = proc.stdout.readline()
         while line and "Go to the following URL:" not in line:
             line = proc.stdout.readline()

@@ -36,8 +36,15 @@ def api():
 
 
 def _settings(api: SpotifyDouble, cap: float = 2.0) -> SpotifySettings:
-    return SpotifySettings(api_prefix=api.api_prefix, auth_url=api.auth_url, token_url=api.token_url,
-                           retries=3, backoff_factor=0.01, max_retry_after_s=cap, timeout_s=5)
+    return SpotifySettings(
+        api_prefix=api.api_prefix,
+        auth_url=api.auth_url,
+        token_url=api.token_url,
+        retries=3,
+        backoff_factor=0.01,
+        max_retry_after_s=cap,
+        timeout_s=5,
+    )
 
 
 def _app_client(api: SpotifyDouble, cap: float = 2.0, cache: ResponseCache | None = None):
@@ -85,8 +92,15 @@ def test_persistent_server_errors_raise_after_the_retries(api):
 def test_expired_user_token_is_refreshed_once(api, tmp_path):
     cache = tmp_path / "token.json"
     sign_in(api, cache)
-    manager = user_auth(Credentials(api.client_id, None, REDIRECT_URI), api.auth_url, api.token_url, SCOPES,
-                        cache, open_browser=False, timeout_s=5)
+    manager = user_auth(
+        Credentials(api.client_id, None, REDIRECT_URI),
+        api.auth_url,
+        api.token_url,
+        SCOPES,
+        cache,
+        open_browser=False,
+        timeout_s=5,
+    )
     client = make_client(manager, _settings(api))
     assert call(client, client.me)["id"] == api.user_id
     before = PrivateTokenFile(cache).get_cached_token()["access_token"]
@@ -153,8 +167,11 @@ def test_redaction_removes_tokens_and_secrets(caplog):
     logger = logging.getLogger("test_redaction")
     logger.addFilter(redactor)
     with caplog.at_level(logging.DEBUG, logger="test_redaction"):
-        logger.debug("Headers: %s body %s", {"Authorization": "Bearer AT-abc.def"},
-                     {"refresh_token": "RT-xyz", "client_id": "id"})
+        logger.debug(
+            "Headers: %s body %s",
+            {"Authorization": "Bearer AT-abc.def"},
+            {"refresh_token": "RT-xyz", "client_id": "id"},
+        )
         logger.debug("Basic ZGVmOmdoaQ== and literal-secret and code_verifier=abc123")
     text = caplog.text
     for secret in ("AT-abc.def", "RT-xyz", "ZGVmOmdoaQ==", "literal-secret", "abc123"):
@@ -162,10 +179,18 @@ def test_redaction_removes_tokens_and_secrets(caplog):
     assert "client_id" in text and "Bearer ***" in text
 
 
-@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=30))
+@given(
+    st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=30
+    )
+)
 def test_parse_id_accepts_ids_uris_and_urls(ident):
-    for text in (ident, f"spotify:playlist:{ident}", f"https://open.spotify.com/playlist/{ident}?si=abc",
-                 f"open.spotify.com/intl-de/playlist/{ident}"):
+    for text in (
+        ident,
+        f"spotify:playlist:{ident}",
+        f"https://open.spotify.com/playlist/{ident}?si=abc",
+        f"open.spotify.com/intl-de/playlist/{ident}",
+    ):
         assert parse_id("playlist", text) == ident
 
 
@@ -179,10 +204,23 @@ def test_parse_id_rejects_other_kinds_and_junk():
 def test_features_csv_accepts_dump_variants(tmp_path):
     path = tmp_path / "f.csv"
     header = "uri,danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo"
-    path.write_text(f"{header}\nspotify:track:AAA,0.5,0.6,C#,-5,Major,0.1,0.2,0,0.1,0.5,120\n"
-                    f"https://open.spotify.com/track/BBB?si=1,0.4,0.3,2,-7,0,0.1,0.2,0,0.1,0.5,99\n")
+    path.write_text(
+        f"{header}\nspotify:track:AAA,0.5,0.6,C#,-5,Major,0.1,0.2,0,0.1,0.5,120\n"
+        f"https://open.spotify.com/track/BBB?si=1,0.4,0.3,2,-7,0,0.1,0.2,0,0.1,0.5,99\n"
+    )
     table = read_features_csv(path)
     assert list(table.index) == ["AAA", "BBB"] and table.loc["AAA", "key"] == "C#"
     (tmp_path / "bad.csv").write_text("track_id,energy\nAAA,0.5\n")
     with pytest.raises(DataError, match="missing audio-feature column"):
         read_features_csv(tmp_path / "bad.csv")
+
+
+def test_a_read_timeout_on_a_get_is_retried(api):
+    api.faults.append(Fault("GET", r"/tracks/", delay=1.5, times=1))
+    creds = Credentials(api.client_id, api.client_secret, None)
+    settings = _settings(api)
+    settings.timeout_s = 0.5
+    client = make_client(app_auth(creds, api.token_url, 5), settings)
+    assert call(client, client.track, next(iter(api.catalogue)))["name"] == "Song 0"
+    time.sleep(1.2)  # let the late first answer finish so the log is complete
+    assert api.count("GET", r"^/v1/tracks/") == 2

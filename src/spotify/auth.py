@@ -105,7 +105,9 @@ def app_auth(creds: Credentials, token_url: str, timeout_s: float) -> SpotifyCli
             "secret (or use spotify.auth=user to sign in with your account instead)"
         )
     manager = SpotifyClientCredentials(
-        client_id=creds.client_id, client_secret=creds.client_secret, requests_timeout=timeout_s,
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+        requests_timeout=timeout_s,
         cache_handler=MemoryCacheHandler(),
     )
     manager.OAUTH_TOKEN_URL = token_url
@@ -113,8 +115,13 @@ def app_auth(creds: Credentials, token_url: str, timeout_s: float) -> SpotifyCli
 
 
 def user_auth(
-    creds: Credentials, auth_url: str, token_url: str, scopes: list[str], token_cache: str | Path,
-    open_browser: bool, timeout_s: float,
+    creds: Credentials,
+    auth_url: str,
+    token_url: str,
+    scopes: list[str],
+    token_cache: str | Path,
+    open_browser: bool,
+    timeout_s: float,
 ) -> SpotifyPKCE:
     """Authorization code with PKCE for the user's library and playlist writes (no secret needed)."""
     if not creds.redirect_uri:
@@ -123,8 +130,12 @@ def user_auth(
             "developer dashboard, e.g. http://127.0.0.1:8888/callback"
         )
     manager = SpotifyPKCE(
-        client_id=creds.client_id, redirect_uri=creds.redirect_uri, scope=list(scopes),
-        cache_handler=PrivateTokenFile(token_cache), open_browser=open_browser, requests_timeout=timeout_s,
+        client_id=creds.client_id,
+        redirect_uri=creds.redirect_uri,
+        scope=list(scopes),
+        cache_handler=PrivateTokenFile(token_cache),
+        open_browser=open_browser,
+        requests_timeout=timeout_s,
     )
     manager.OAUTH_AUTHORIZE_URL = auth_url
     manager.OAUTH_TOKEN_URL = token_url
@@ -145,8 +156,10 @@ def refresh(manager: Any) -> None:
 
 _SECRET_PATTERNS = [
     re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(['\"]?(?:access_token|refresh_token|client_secret|code_verifier|code)['\"]?\s*[:=]\s*['\"]?)"
-               r"[A-Za-z0-9._~+/=-]+"),
+    re.compile(
+        r"(['\"]?(?:access_token|refresh_token|client_secret|code_verifier|code)['\"]?\s*[:=]\s*['\"]?)"
+        r"[A-Za-z0-9._~+/=-]+"
+    ),
 ]
 
 

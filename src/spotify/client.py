@@ -81,8 +81,14 @@ class CappedRetry(Retry):
         retry.max_retry_after = self.max_retry_after
         return retry
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
-                  *args: Any, **kwargs: Any) -> CappedRetry:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> CappedRetry:
         if response is not None and response.status == 429:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_retry_after:
@@ -90,6 +96,11 @@ class CappedRetry(Retry):
             log.warning("Spotify rate limit (429): waiting %s s as asked (Retry-After)", f"{wait or 0:g}")
         elif response is not None and response.status >= 500:
             log.warning("Spotify server error %d on %s: retrying with backoff", response.status, url)
+        error = kwargs.get("error", args[0] if args else None)
+        if error is not None and self._is_read_error(error):
+            if method == "POST":  # the server may have acted on it (e.g. created a playlist): never resend
+                raise error
+            log.warning("Spotify did not answer %s in time: retrying", url)
         return super().increment(method, url, response, *args, **kwargs)
 
 
@@ -97,9 +108,15 @@ def make_session(settings: SpotifySettings, cache: ResponseCache | None = None) 
     """A requests session with our retry policy (and the response cache when given)."""
     session = CachingSession(cache) if cache is not None else requests.Session()
     retry = CappedRetry(
-        total=settings.retries, connect=settings.retries, read=False, status=settings.retries,
-        backoff_factor=settings.backoff_factor, backoff_max=30, status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "POST", "PUT", "DELETE"}), respect_retry_after_header=True,
+        total=settings.retries,
+        connect=settings.retries,
+        read=settings.retries,
+        status=settings.retries,
+        backoff_factor=settings.backoff_factor,
+        backoff_max=30,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "POST", "PUT", "DELETE"}),
+        respect_retry_after_header=True,
         max_retry_after=settings.max_retry_after_s,
     )
     adapter = HTTPAdapter(max_retries=retry)
@@ -108,11 +125,16 @@ def make_session(settings: SpotifySettings, cache: ResponseCache | None = None) 
     return session
 
 
-def make_client(auth_manager: Any, settings: SpotifySettings, cache: ResponseCache | None = None) -> spotipy.Spotify:
+def make_client(
+    auth_manager: Any, settings: SpotifySettings, cache: ResponseCache | None = None
+) -> spotipy.Spotify:
     """The real spotipy client, pointed at `settings.api_prefix` and using our session."""
     client = spotipy.Spotify(
-        auth_manager=auth_manager, requests_session=make_session(settings, cache),
-        requests_timeout=settings.timeout_s, retries=settings.retries, status_retries=settings.retries,
+        auth_manager=auth_manager,
+        requests_session=make_session(settings, cache),
+        requests_timeout=settings.timeout_s,
+        retries=settings.retries,
+        status_retries=settings.retries,
         backoff_factor=settings.backoff_factor,
     )
     client.prefix = settings.api_prefix if settings.api_prefix.endswith("/") else settings.api_prefix + "/"

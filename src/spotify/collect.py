@@ -61,11 +61,15 @@ class Collection:
     """Raw results: track objects by id (first-seen order) and playlist entries in playlist order."""
 
     tracks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    entries: list[tuple[str, str, int, str]] = field(default_factory=list)  # playlist_id, name, position, track
+    entries: list[tuple[str, str, int, str]] = field(
+        default_factory=list
+    )  # playlist_id, name, position, track
     skipped: Counter = field(default_factory=Counter)
     playlists: dict[str, str] = field(default_factory=dict)
 
-    def add(self, track: dict[str, Any] | None, playlist: tuple[str, str] | None = None, position: int = 0) -> None:
+    def add(
+        self, track: dict[str, Any] | None, playlist: tuple[str, str] | None = None, position: int = 0
+    ) -> None:
         if not track or track.get("type", "track") != "track" or track.get("is_local") or not track.get("id"):
             self.skipped["local files, episodes or unavailable items"] += 1
             return
@@ -113,7 +117,9 @@ def collect_catalogue(client: spotipy.Spotify, spec: CollectSpec, progress: bool
     if spec.my_playlists:
         targets += _my_playlists(client, progress)
     seen: set[str] = set()
-    for pid, name in tqdm(targets, desc="playlists", unit="playlist", disable=not progress or len(targets) < 2):
+    for pid, name in tqdm(
+        targets, desc="playlists", unit="playlist", disable=not progress or len(targets) < 2
+    ):
         if pid in seen:
             continue
         seen.add(pid)
@@ -124,8 +130,13 @@ def collect_catalogue(client: spotipy.Spotify, spec: CollectSpec, progress: bool
         except SpotifyException as exc:
             if exc.http_status not in (403, 404):
                 raise
-            log.warning("playlist %s skipped: %s %s (development-mode apps can only read the items of "
-                        "playlists you own or collaborate on)", pid, exc.http_status, _short(exc))
+            log.warning(
+                "playlist %s skipped: %s %s (development-mode apps can only read the items of "
+                "playlists you own or collaborate on)",
+                pid,
+                exc.http_status,
+                _short(exc),
+            )
             out.skipped[f"playlists unreadable ({exc.http_status})"] += 1
     if spec.saved_tracks:
         with tqdm(desc="saved tracks", unit="track", disable=not progress, leave=False) as bar:
@@ -138,8 +149,12 @@ def collect_catalogue(client: spotipy.Spotify, spec: CollectSpec, progress: bool
         out.playlists[SAVED_TRACKS] = "Saved tracks"
     # GET /tracks?ids= is gone for development-mode apps (Feb 2026): one GET /tracks/{id} each, all cached.
     ids = [parse_id("track", t) for t in spec.track_ids]
-    for tid in tqdm([t for t in dict.fromkeys(ids) if t not in out.tracks], desc="tracks", unit="track",
-                    disable=not progress):
+    for tid in tqdm(
+        [t for t in dict.fromkeys(ids) if t not in out.tracks],
+        desc="tracks",
+        unit="track",
+        disable=not progress,
+    ):
         try:
             out.add(call(client, client.track, tid))
         except SpotifyException as exc:
@@ -167,7 +182,8 @@ def tracks_table(collection: Collection, features: dict[str, dict[str, Any]] | N
         row: dict[str, Any] = {
             "track_id": tid,
             "name": track.get("name"),
-            "artist": ", ".join(a.get("name", "") for a in track.get("artists") or [] if a.get("name")) or None,
+            "artist": ", ".join(a.get("name", "") for a in track.get("artists") or [] if a.get("name"))
+            or None,
             "album": album.get("name"),
             "release_year": _release_year(album),
             "popularity": track.get("popularity", np.nan),  # removed for development-mode apps (Feb 2026)
@@ -185,12 +201,15 @@ def tracks_table(collection: Collection, features: dict[str, dict[str, Any]] | N
 def catalogue_table(tracks: pd.DataFrame, collection: Collection) -> pd.DataFrame:
     """One row per playlist entry (tracks in no playlist once, with an empty playlist_id): the shape
     `python scripts/pipeline.py data=csv data.user_column=playlist_id` reads, like the bundled catalogue."""
-    entries = pd.DataFrame(collection.entries, columns=["playlist_id", "playlist_name", "position", "track_id"])
+    entries = pd.DataFrame(
+        collection.entries, columns=["playlist_id", "playlist_name", "position", "track_id"]
+    )
     loose = tracks.loc[~tracks["track_id"].isin(entries["track_id"]), ["track_id"]]
     frame = pd.concat([entries, loose], ignore_index=True)
     frame["position"] = frame["position"].astype("Int64")
-    return frame.merge(tracks, on="track_id", how="left")[[*tracks.columns, "playlist_id", "playlist_name",
-                                                           "position"]]
+    return frame.merge(tracks, on="track_id", how="left")[
+        [*tracks.columns, "playlist_id", "playlist_name", "position"]
+    ]
 
 
 def interactions_table(collection: Collection) -> pd.DataFrame:

@@ -47,12 +47,13 @@ class FeatureResult:
     forbidden: bool = False
 
 
-def fetch_audio_features(client: spotipy.Spotify, ids: list[str], batch_size: int = 100,
-                         progress: bool = True) -> dict[str, dict[str, Any]] | None:
+def fetch_audio_features(
+    client: spotipy.Spotify, ids: list[str], batch_size: int = 100, progress: bool = True
+) -> dict[str, dict[str, Any]] | None:
     """Features for `ids` in batches of ≤ 100; None when the app is not allowed (403)."""
     batch_size = max(1, min(int(batch_size), 100))
     found: dict[str, dict[str, Any]] = {}
-    batches = [ids[i: i + batch_size] for i in range(0, len(ids), batch_size)]
+    batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
     for batch in tqdm(batches, desc="audio features", unit="batch", disable=not progress):
         try:
             with warnings.catch_warnings():
@@ -73,25 +74,38 @@ def read_features_csv(path: str | Path) -> pd.DataFrame:
     """A features CSV indexed by track_id (ids, URIs or URLs accepted; first row per id wins)."""
     frame = read_csv_table(path)
     frame = frame.rename(columns=lambda c: str(c).strip().lower())
-    renames = {c: COLUMN_ALIASES[c] for c in frame.columns
-               if c in COLUMN_ALIASES and COLUMN_ALIASES[c] not in frame.columns}
+    renames = {
+        c: COLUMN_ALIASES[c]
+        for c in frame.columns
+        if c in COLUMN_ALIASES and COLUMN_ALIASES[c] not in frame.columns
+    }
     frame = frame.rename(columns=renames)
     if "track_id" not in frame.columns:
-        raise DataError(f"{path}: no track_id column (or id/uri/spotify_id) to join features on; "
-                        f"columns found: {', '.join(frame.columns)}")
+        raise DataError(
+            f"{path}: no track_id column (or id/uri/spotify_id) to join features on; "
+            f"columns found: {', '.join(frame.columns)}"
+        )
     present = [c for c in FEATURE_COLUMNS if c in frame.columns]
     missing = [c for c in AUDIO_FEATURES if c not in frame.columns and c != "duration_ms"]
     if missing:
         raise DataError(f"{path}: missing audio-feature column(s) {', '.join(repr(c) for c in missing)}")
     ids = frame["track_id"].astype("string").str.strip()
-    ids = ids.str.replace(r"^(spotify:track:|https?://open\.spotify\.com/(intl-[a-z]{2}/)?track/)", "", regex=True)
+    ids = ids.str.replace(
+        r"^(spotify:track:|https?://open\.spotify\.com/(intl-[a-z]{2}/)?track/)", "", regex=True
+    )
     frame["track_id"] = ids.str.replace(r"[?#].*$", "", regex=True)
     frame = frame.dropna(subset=["track_id"]).drop_duplicates("track_id")
     return frame.set_index("track_id")[present]
 
 
-def gather_features(client: spotipy.Spotify, ids: list[str], fetch: bool, csv: str | Path | None,
-                    batch_size: int = 100, progress: bool = True) -> FeatureResult:
+def gather_features(
+    client: spotipy.Spotify,
+    ids: list[str],
+    fetch: bool,
+    csv: str | Path | None,
+    batch_size: int = 100,
+    progress: bool = True,
+) -> FeatureResult:
     """API features when allowed; the CSV fills whatever the API did not give (all of it after a 403)."""
     by_id: dict[str, dict[str, Any]] = {}
     forbidden = False
@@ -107,10 +121,16 @@ def gather_features(client: spotipy.Spotify, ids: list[str], fetch: bool, csv: s
             if tid not in by_id and tid in table.index:
                 by_id[tid] = table.loc[tid].to_dict()
                 matched_csv += 1
-        log.info("features CSV %s: matched %d of %d collected tracks by track_id", csv, matched_csv,
-                 len(ids) - matched_api)
+        log.info(
+            "features CSV %s: matched %d of %d collected tracks by track_id",
+            csv,
+            matched_csv,
+            len(ids) - matched_api,
+        )
     elif forbidden:
-        log.warning("no features CSV given: tracks are written without audio features, which the pipeline "
-                    "needs; re-run with features.csv=FILE (collected responses are cached, nothing is refetched)")
+        log.warning(
+            "no features CSV given: tracks are written without audio features, which the pipeline "
+            "needs; re-run with features.csv=FILE (collected responses are cached, nothing is refetched)"
+        )
     source = "+".join(s for s, n in (("api", matched_api), ("csv", matched_csv)) if n) or "none"
     return FeatureResult(by_id, source, matched_api, matched_csv, forbidden)

@@ -7,8 +7,10 @@ import re
 from src.data.errors import DataError
 
 _URI = re.compile(r"^spotify:(?:user:[^:]+:)?(?P<kind>track|playlist|album|artist):(?P<id>[0-9A-Za-z]+)$")
-_URL = re.compile(r"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z]{2}/)?(?P<kind>track|playlist|album|artist)/"
-                  r"(?P<id>[0-9A-Za-z]+)(?:[?#].*)?$")
+_URL = re.compile(
+    r"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z]{2}/)?(?P<kind>track|playlist|album|artist)/"
+    r"(?P<id>[0-9A-Za-z]+)(?:[?#].*)?$"
+)
 _BARE = re.compile(r"^[0-9A-Za-z]+$")
 
 

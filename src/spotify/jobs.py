@@ -40,7 +40,9 @@ def settings_from_cfg(cfg: DictConfig) -> SpotifySettings:
     return SpotifySettings(**values)  # type: ignore[arg-type]
 
 
-def connect(settings: SpotifySettings, needs_user: bool, cache: ResponseCache | None = None) -> spotipy.Spotify:
+def connect(
+    settings: SpotifySettings, needs_user: bool, cache: ResponseCache | None = None
+) -> spotipy.Spotify:
     """A spotipy client with the auth the task needs (`settings.auth`: auto | user | app)."""
     creds = load_credentials(settings.env_file)
     install_redaction(creds)
@@ -48,13 +50,25 @@ def connect(settings: SpotifySettings, needs_user: bool, cache: ResponseCache | 
     if mode == "app":
         manager = app_auth(creds, settings.token_url, settings.timeout_s)
     elif mode == "user":
-        cache_path = Path(settings.token_cache).expanduser() if settings.token_cache else default_token_cache()
-        manager = user_auth(creds, settings.auth_url, settings.token_url, settings.scopes, cache_path,
-                            settings.open_browser, settings.timeout_s)
+        cache_path = (
+            Path(settings.token_cache).expanduser() if settings.token_cache else default_token_cache()
+        )
+        manager = user_auth(
+            creds,
+            settings.auth_url,
+            settings.token_url,
+            settings.scopes,
+            cache_path,
+            settings.open_browser,
+            settings.timeout_s,
+        )
     else:
         raise DataError(f"spotify.auth={settings.auth!r}: expected auto, user or app")
-    log.info("Spotify: %s sign-in, API %s", "user (PKCE)" if mode == "user" else "app (client credentials)",
-             settings.api_prefix)
+    log.info(
+        "Spotify: %s sign-in, API %s",
+        "user (PKCE)" if mode == "user" else "app (client credentials)",
+        settings.api_prefix,
+    )
     return make_client(manager, settings, cache)
 
 
@@ -66,14 +80,18 @@ def spotify_errors(task: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return task(*args, **kwargs)
         except RetryAfterTooLong as exc:
-            _fail(f"{exc}. Stopped; everything fetched so far is kept. Re-run the same command (same "
-                  "hydra.run.dir) later to resume without refetching, or raise spotify.max_retry_after_s.",
-                  EXIT_RATE_LIMITED)
+            _fail(
+                f"{exc}. Stopped; everything fetched so far is kept. Re-run the same command (same "
+                "hydra.run.dir) later to resume without refetching, or raise spotify.max_retry_after_s.",
+                EXIT_RATE_LIMITED,
+            )
         except SpotifyOauthError as exc:
             _fail(f"Spotify sign-in failed: {exc.error} {exc.error_description or ''}".strip(), 2)
         except SpotifyException as exc:
             detail = str(exc.msg).splitlines()[-1].strip() if exc.msg else ""
-            hint = " (after the configured retries)" if exc.http_status == 429 or "Max Retries" in detail else ""
+            hint = (
+                " (after the configured retries)" if exc.http_status == 429 or "Max Retries" in detail else ""
+            )
             _fail(f"Spotify API error {exc.http_status}{hint}: {detail}", 2)
         except requests.exceptions.RequestException as exc:
             _fail(f"Spotify API unreachable ({type(exc).__name__}): {exc}. Re-run to resume.", 2)
@@ -92,8 +110,10 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     """Collect → `tracks.csv`/`tracks.parquet` (one row per playlist entry), `interactions.csv`, a report."""
     spec = collect_mod.CollectSpec(**OmegaConf.to_container(cfg.source, resolve=True))  # type: ignore[arg-type]
     if spec.empty:
-        raise DataError("nothing to collect: set source.playlists=[...], source.my_playlists=true, "
-                        "source.saved_tracks=true or source.track_ids=[...]")
+        raise DataError(
+            "nothing to collect: set source.playlists=[...], source.my_playlists=true, "
+            "source.saved_tracks=true or source.track_ids=[...]"
+        )
     settings = settings_from_cfg(cfg)
     cache = ResponseCache(cfg.response_cache) if cfg.response_cache else None
     client = connect(settings, spec.needs_user, cache)
@@ -103,8 +123,14 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         collection = collect_mod.collect_catalogue(client, spec, progress)
         if not collection.tracks:
             raise DataError("no tracks found in what was asked for (empty playlists or unreadable items)")
-        features = gather_features(client, list(collection.tracks), bool(cfg.features.fetch), cfg.features.csv,
-                                   int(cfg.features.batch_size), progress)
+        features = gather_features(
+            client,
+            list(collection.tracks),
+            bool(cfg.features.fetch),
+            cfg.features.csv,
+            int(cfg.features.batch_size),
+            progress,
+        )
     except RetryAfterTooLong:
         report.update(status="stopped: rate limited", cached_responses=len(cache) if cache else 0)
         write_json(out_dir / "collect_report.json", report)
@@ -116,23 +142,40 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     write_parquet(out_dir / "tracks.parquet", table)
     write_csv(out_dir / "interactions.csv", collect_mod.interactions_table(collection))
     report.update(
-        status="complete", tracks=len(tracks), playlists=len(collection.playlists), entries=len(collection.entries),
-        features_source=features.source, features_from_api=features.matched_api,
-        features_from_csv=features.matched_csv, features_missing=len(tracks) - len(features.by_id),
-        audio_features_forbidden=features.forbidden, skipped=dict(collection.skipped),
-        responses_from_cache=cache.hits if cache else 0, responses_fetched=cache.misses if cache else None,
+        status="complete",
+        tracks=len(tracks),
+        playlists=len(collection.playlists),
+        entries=len(collection.entries),
+        features_source=features.source,
+        features_from_api=features.matched_api,
+        features_from_csv=features.matched_csv,
+        features_missing=len(tracks) - len(features.by_id),
+        audio_features_forbidden=features.forbidden,
+        skipped=dict(collection.skipped),
+        responses_from_cache=cache.hits if cache else 0,
+        responses_fetched=cache.misses if cache else None,
     )
     write_json(out_dir / "collect_report.json", report)
-    log.info("collected %d tracks in %d playlists; features: %s (api %d, csv %d, missing %d); responses: %s "
-             "from cache, %s fetched", len(tracks), len(collection.playlists), features.source,
-             features.matched_api, features.matched_csv, report["features_missing"], report["responses_from_cache"],
-             report["responses_fetched"])
+    log.info(
+        "collected %d tracks in %d playlists; features: %s (api %d, csv %d, missing %d); responses: %s "
+        "from cache, %s fetched",
+        len(tracks),
+        len(collection.playlists),
+        features.source,
+        features.matched_api,
+        features.matched_csv,
+        report["features_missing"],
+        report["responses_from_cache"],
+        report["responses_fetched"],
+    )
     if features.matched_csv:
         print(f"features CSV matched {features.matched_csv} of {len(tracks) - features.matched_api} tracks")
     user_column = " data.user_column=playlist_id" if collection.entries else ""
     print(f"tracks: {out_dir.resolve() / 'tracks.csv'}")
     if have_features:
-        print(f"next: python scripts/pipeline.py data=csv data.path={out_dir.resolve() / 'tracks.csv'}{user_column}")
+        print(
+            f"next: python scripts/pipeline.py data=csv data.path={out_dir.resolve() / 'tracks.csv'}{user_column}"
+        )
     return report
 
 
@@ -151,14 +194,21 @@ def run_publish(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     for change in changes:
         print(f"  {change.summary()}")
     counts = {a: sum(c.action == a for c in changes) for a in ("create", "update", "unchanged")}
-    result: dict[str, Any] = {"dry_run": bool(cfg.dry_run), "user": user, "planned": counts,
-                              "changes": [c.summary() for c in changes]}
+    result: dict[str, Any] = {
+        "dry_run": bool(cfg.dry_run),
+        "user": user,
+        "planned": counts,
+        "changes": [c.summary() for c in changes],
+    }
     if not cfg.dry_run:
-        result["done"] = publish_mod.apply(client, changes, manifest, user, bool(cfg.public),
-                                           bool(cfg.get("progress", True)))
+        result["done"] = publish_mod.apply(
+            client, changes, manifest, user, bool(cfg.public), bool(cfg.get("progress", True))
+        )
         result["playlists"] = {c.local_id: c.spotify_id for c in changes}
-        print(f"published: {result['done']['created']} created, {result['done']['updated']} updated, "
-              f"{result['done']['unchanged']} unchanged; manifest {manifest.path}")
+        print(
+            f"published: {result['done']['created']} created, {result['done']['updated']} updated, "
+            f"{result['done']['unchanged']} unchanged; manifest {manifest.path}"
+        )
     else:
         print("dry run: nothing was changed")
     write_json(out_dir / "publish_report.json", result)

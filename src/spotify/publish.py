@@ -34,18 +34,24 @@ def load_playlists(run_dir: str | Path, kinds: list[str] | None = None) -> list[
     """`playlists/playlists.json` of a pipeline run (optionally only some kinds)."""
     path = Path(run_dir) / "playlists" / "playlists.json"
     if not path.is_file():
-        raise DataError(f"{path}: not found; run_dir must be a pipeline run directory (scripts/pipeline.py "
-                        "hydra.run.dir=DIR writes DIR/playlists/playlists.json)")
+        raise DataError(
+            f"{path}: not found; run_dir must be a pipeline run directory (scripts/pipeline.py "
+            "hydra.run.dir=DIR writes DIR/playlists/playlists.json)"
+        )
     try:
         playlists = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(playlists, list) or not all(isinstance(p, dict) and "playlist_id" in p for p in playlists):
+    if not isinstance(playlists, list) or not all(
+        isinstance(p, dict) and "playlist_id" in p for p in playlists
+    ):
         raise DataError(f"{path}: expected a list of playlists with playlist_id, name and track_ids")
     bad = sorted({t for p in playlists for t in p.get("track_ids", []) if not is_spotify_id(t)})
     if bad:
-        raise DataError(f"{path}: {len(bad)} track id(s) are not Spotify ids, e.g. {', '.join(bad[:5])}; only "
-                        "catalogues with Spotify track ids can be published")
+        raise DataError(
+            f"{path}: {len(bad)} track id(s) are not Spotify ids, e.g. {', '.join(bad[:5])}; only "
+            "catalogues with Spotify track ids can be published"
+        )
     return [p for p in playlists if not kinds or p.get("kind") in kinds]
 
 
@@ -59,14 +65,18 @@ class Manifest:
             try:
                 self.data = json.loads(self.path.read_text(encoding="utf-8")).get("users", {})
             except (json.JSONDecodeError, AttributeError) as exc:
-                raise DataError(f"{self.path}: the publish manifest is damaged ({exc}); fix or remove it") from exc
+                raise DataError(
+                    f"{self.path}: the publish manifest is damaged ({exc}); fix or remove it"
+                ) from exc
 
     def get(self, user: str, local_id: str) -> str | None:
         return self.data.get(user, {}).get(local_id, {}).get("spotify_id")
 
     def record(self, user: str, local_id: str, spotify_id: str, name: str, n_tracks: int) -> None:
         self.data.setdefault(user, {})[local_id] = {
-            "spotify_id": spotify_id, "name": name, "tracks": n_tracks,
+            "spotify_id": spotify_id,
+            "name": name,
+            "tracks": n_tracks,
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         write_json(self.path, {"version": 1, "users": self.data})  # after every playlist: safe to interrupt
@@ -109,8 +119,9 @@ def _description(playlist: dict[str, Any]) -> str:
 
 def current_items(client: spotipy.Spotify, spotify_id: str) -> list[str]:
     uris: list[str] = []
-    page: dict[str, Any] | None = call(client, client.playlist_items, spotify_id, limit=50,
-                                       additional_types=("track",))
+    page: dict[str, Any] | None = call(
+        client, client.playlist_items, spotify_id, limit=50, additional_types=("track",)
+    )
     while page is not None:
         for entry in page.get("items") or []:
             item = entry.get("item") or entry.get("track") or {}
@@ -120,8 +131,9 @@ def current_items(client: spotipy.Spotify, spotify_id: str) -> list[str]:
     return uris
 
 
-def plan(client: spotipy.Spotify, playlists: list[dict[str, Any]], manifest: Manifest, user: str,
-         prefix: str) -> list[Change]:
+def plan(
+    client: spotipy.Spotify, playlists: list[dict[str, Any]], manifest: Manifest, user: str, prefix: str
+) -> list[Change]:
     """Compare each generated playlist with the Spotify playlist the manifest says we made (reads only)."""
     changes = []
     for p in playlists:
@@ -134,13 +146,18 @@ def plan(client: spotipy.Spotify, playlists: list[dict[str, Any]], manifest: Man
             except SpotifyException as exc:
                 if exc.http_status != 404:
                     raise
-                log.info("playlist %s from the manifest is gone on Spotify: it will be created again", spotify_id)
+                log.info(
+                    "playlist %s from the manifest is gone on Spotify: it will be created again", spotify_id
+                )
                 remote = None
             if remote is not None:
                 existing = current_items(client, spotify_id)
                 change.spotify_id = spotify_id
-                change.details = [k for k, v in (("name", change.name), ("description", change.description))
-                                  if (remote.get(k) or "") != v]
+                change.details = [
+                    k
+                    for k, v in (("name", change.name), ("description", change.description))
+                    if (remote.get(k) or "") != v
+                ]
                 change.added = len(set(uris) - set(existing))
                 change.removed = len(set(existing) - set(uris))
                 change.reordered = existing != uris and not (change.added or change.removed)
@@ -152,7 +169,7 @@ def plan(client: spotipy.Spotify, playlists: list[dict[str, Any]], manifest: Man
 
 def _write_items(client: spotipy.Spotify, spotify_id: str, uris: list[str], replace: bool) -> None:
     """Replace (or fill) the playlist with `uris` in order: the first batch replaces, the rest append."""
-    batches = [uris[i: i + BATCH] for i in range(0, len(uris), BATCH)] or [[]]
+    batches = [uris[i : i + BATCH] for i in range(0, len(uris), BATCH)] or [[]]
     for i, batch in enumerate(batches):
         if i == 0 and replace:
             call(client, client.playlist_replace_items, spotify_id, batch)
@@ -160,8 +177,14 @@ def _write_items(client: spotipy.Spotify, spotify_id: str, uris: list[str], repl
             call(client, client.playlist_add_items, spotify_id, batch)
 
 
-def apply(client: spotipy.Spotify, changes: list[Change], manifest: Manifest, user: str, public: bool,
-          progress: bool = True) -> dict[str, int]:
+def apply(
+    client: spotipy.Spotify,
+    changes: list[Change],
+    manifest: Manifest,
+    user: str,
+    public: bool,
+    progress: bool = True,
+) -> dict[str, int]:
     """Carry out the plan; the manifest is saved after each playlist."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for change in tqdm(changes, desc="publish", unit="playlist", disable=not progress):
@@ -169,16 +192,26 @@ def apply(client: spotipy.Spotify, changes: list[Change], manifest: Manifest, us
             counts["unchanged"] += 1
             continue
         if change.action == "create":
-            created = call(client, client.current_user_playlist_create, change.name, public=public,
-                           description=change.description)
+            created = call(
+                client,
+                client.current_user_playlist_create,
+                change.name,
+                public=public,
+                description=change.description,
+            )
             change.spotify_id = created["id"]
             manifest.record(user, change.local_id, change.spotify_id, change.name, 0)
             _write_items(client, change.spotify_id, change.uris, replace=False)
             counts["created"] += 1
         else:
             if change.details:
-                call(client, client.playlist_change_details, change.spotify_id, name=change.name,
-                     description=change.description)
+                call(
+                    client,
+                    client.playlist_change_details,
+                    change.spotify_id,
+                    name=change.name,
+                    description=change.description,
+                )
             _write_items(client, change.spotify_id, change.uris, replace=True)
             counts["updated"] += 1
         manifest.record(user, change.local_id, change.spotify_id, change.name, len(change.uris))

@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -23,8 +24,20 @@ import numpy as np
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-FEATURES = ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo", "time_signature")
+FEATURES = (
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -37,15 +50,27 @@ class _QuietHandler(WSGIRequestHandler):
 @dataclass
 class Fault:
     """A scripted failure: the requests matching `method` and `path` (regex on the path) after `skip`
-    passing ones get `status` (with `Retry-After: retry_after` when set), `times` times."""
+    passing ones get `status` (with `Retry-After: retry_after` when set), `times` times. With `delay` > 0
+    the answer is the normal one, only `delay` seconds late (a client timeout)."""
 
     method: str
     path: str
-    status: int
+    status: int = 200
     retry_after: int | None = None
     times: int = 1
     skip: int = 0
     seen: int = 0
+    delay: float = 0.0
+
+    def fires(self, method: str, path: str) -> bool:
+        """Count a matching request and say whether this one is hit."""
+        if not self.matches(method, path):
+            return False
+        self.seen += 1
+        if self.seen > self.skip and self.times > 0:
+            self.times -= 1
+            return True
+        return False
 
     def matches(self, method: str, path: str) -> bool:
         return self.method == method and re.search(self.path, path) is not None
@@ -67,28 +92,54 @@ def make_catalogue(n_tracks: int, seed: int = 0) -> dict[str, dict[str, Any]]:
         tid = f"T{i:05d}x{seed}"
         style = i % 3
         centre = [(0.8, 0.9, 0.05, 124.0), (0.3, 0.2, 0.9, 78.0), (0.6, 0.6, 0.3, 100.0)][style]
-        artist = {"id": f"A{i % 17:03d}", "name": f"Artist {i % 17}", "type": "artist",
-                  "uri": f"spotify:artist:A{i % 17:03d}"}
-        album = {"id": f"L{i % 23:03d}", "name": f"Album {i % 23}", "album_type": "album",
-                 "release_date": f"{1975 + i % 45}-0{1 + i % 9}-1{i % 10}" if i % 4 else f"{1975 + i % 45}",
-                 "release_date_precision": "day" if i % 4 else "year", "artists": [artist],
-                 "uri": f"spotify:album:L{i % 23:03d}"}
+        artist = {
+            "id": f"A{i % 17:03d}",
+            "name": f"Artist {i % 17}",
+            "type": "artist",
+            "uri": f"spotify:artist:A{i % 17:03d}",
+        }
+        album = {
+            "id": f"L{i % 23:03d}",
+            "name": f"Album {i % 23}",
+            "album_type": "album",
+            "release_date": f"{1975 + i % 45}-0{1 + i % 9}-1{i % 10}" if i % 4 else f"{1975 + i % 45}",
+            "release_date_precision": "day" if i % 4 else "year",
+            "artists": [artist],
+            "uri": f"spotify:album:L{i % 23:03d}",
+        }
         features = {
-            "id": tid, "uri": f"spotify:track:{tid}", "type": "audio_features",
+            "id": tid,
+            "uri": f"spotify:track:{tid}",
+            "type": "audio_features",
             "danceability": float(np.clip(centre[0] + rng.normal(0, 0.05), 0, 1)),
             "energy": float(np.clip(centre[1] + rng.normal(0, 0.05), 0, 1)),
-            "key": int(rng.integers(0, 12)), "loudness": float(rng.normal(-8, 2)), "mode": int(rng.integers(0, 2)),
+            "key": int(rng.integers(0, 12)),
+            "loudness": float(rng.normal(-8, 2)),
+            "mode": int(rng.integers(0, 2)),
             "speechiness": float(rng.uniform(0.02, 0.2)),
             "acousticness": float(np.clip(centre[2] + rng.normal(0, 0.05), 0, 1)),
-            "instrumentalness": float(rng.uniform(0, 0.5)), "liveness": float(rng.uniform(0.05, 0.4)),
-            "valence": float(rng.uniform(0, 1)), "tempo": float(centre[3] + rng.normal(0, 4)),
-            "time_signature": 4, "duration_ms": int(rng.integers(120_000, 300_000)),
+            "instrumentalness": float(rng.uniform(0, 0.5)),
+            "liveness": float(rng.uniform(0.05, 0.4)),
+            "valence": float(rng.uniform(0, 1)),
+            "tempo": float(centre[3] + rng.normal(0, 4)),
+            "time_signature": 4,
+            "duration_ms": int(rng.integers(120_000, 300_000)),
         }
         tracks[tid] = {
-            "track": {"id": tid, "name": f"Song {i}", "type": "track", "uri": f"spotify:track:{tid}",
-                      "artists": [artist] + ([{"id": "A999", "name": "Guest", "type": "artist"}] if i % 11 == 0 else []),
-                      "album": album, "duration_ms": features["duration_ms"], "explicit": False,
-                      "is_local": False, "disc_number": 1, "track_number": 1 + i % 12},
+            "track": {
+                "id": tid,
+                "name": f"Song {i}",
+                "type": "track",
+                "uri": f"spotify:track:{tid}",
+                "artists": [artist]
+                + ([{"id": "A999", "name": "Guest", "type": "artist"}] if i % 11 == 0 else []),
+                "album": album,
+                "duration_ms": features["duration_ms"],
+                "explicit": False,
+                "is_local": False,
+                "disc_number": 1,
+                "track_number": 1 + i % 12,
+            },
             "features": features,
         }
     return tracks
@@ -121,7 +172,9 @@ class SpotifyDouble:
     # -- life cycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> SpotifyDouble:
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -148,9 +201,16 @@ class SpotifyDouble:
     # -- helpers for tests ----------------------------------------------------------------------------------------
     def add_playlist(self, name: str, track_ids: list[str], owner: str | None = None) -> str:
         pid = self._new_id("P")
-        self.playlists[pid] = {"id": pid, "name": name, "description": "", "public": True,
-                               "collaborative": False, "owner": owner or self.user_id,
-                               "uris": [f"spotify:track:{t}" for t in track_ids], "snapshot": 1}
+        self.playlists[pid] = {
+            "id": pid,
+            "name": name,
+            "description": "",
+            "public": True,
+            "collaborative": False,
+            "owner": owner or self.user_id,
+            "uris": [f"spotify:track:{t}" for t in track_ids],
+            "snapshot": 1,
+        }
         return pid
 
     def expire_tokens(self) -> None:
@@ -162,7 +222,9 @@ class SpotifyDouble:
         return sum(1 for r in self.requests if r.method == method and re.search(pattern, r.path))
 
     def writes(self) -> list[LoggedRequest]:
-        return [r for r in self.requests if r.method in ("POST", "PUT", "DELETE") and r.path.startswith("/v1/")]
+        return [
+            r for r in self.requests if r.method in ("POST", "PUT", "DELETE") and r.path.startswith("/v1/")
+        ]
 
     def user_playlists(self) -> list[dict[str, Any]]:
         return [p for p in self.playlists.values() if p["owner"] == self.user_id]
@@ -170,6 +232,11 @@ class SpotifyDouble:
     # -- WSGI ---------------------------------------------------------------------------------------------------
     def _wsgi(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
+        path = request.path.rstrip("/") or "/"
+        with self._lock:
+            delay = sum(f.delay for f in self.faults if f.delay and f.fires(request.method, path))
+        if delay:
+            time.sleep(delay)  # outside the lock: the client gives up meanwhile and retries
         with self._lock:
             response = self._handle(request)
             query = {k: v for k, v in request.args.items()}
@@ -179,13 +246,10 @@ class SpotifyDouble:
     def _handle(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
         for fault in self.faults:
-            if fault.matches(request.method, path):
-                fault.seen += 1
-                if fault.seen > fault.skip and fault.times > 0:
-                    fault.times -= 1
-                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    message = {429: "API rate limit exceeded"}.get(fault.status, "Service unavailable")
-                    return _error(fault.status, message, headers)
+            if not fault.delay and fault.fires(request.method, path):
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                message = {429: "API rate limit exceeded"}.get(fault.status, "Service unavailable")
+                return _error(fault.status, message, headers)
         if path == "/authorize":
             return self._authorize(request)
         if path == "/api/token":
@@ -195,7 +259,7 @@ class SpotifyDouble:
         token = self._bearer(request)
         if isinstance(token, Response):
             return token
-        return self._route(request, path[len("/v1"):], token)
+        return self._route(request, path[len("/v1") :], token)
 
     # -- OAuth --------------------------------------------------------------------------------------------------
     def _authorize(self, request: Request) -> Response:
@@ -204,8 +268,11 @@ class SpotifyDouble:
             return Response("INVALID_CLIENT", status=400)
         code = secrets.token_urlsafe(16)
         self.issued.append(code)
-        self._codes[code] = {"challenge": args["code_challenge"], "redirect_uri": args["redirect_uri"],
-                             "scope": args.get("scope", "")}
+        self._codes[code] = {
+            "challenge": args["code_challenge"],
+            "redirect_uri": args["redirect_uri"],
+            "scope": args.get("scope", ""),
+        }
         query = {"code": code, **({"state": args["state"]} if "state" in args else {})}
         return Response("", status=302, headers={"Location": f"{args['redirect_uri']}?{urlencode(query)}"})
 
@@ -220,9 +287,17 @@ class SpotifyDouble:
         if grant == "authorization_code":
             pending = self._codes.pop(form.get("code", ""), None)
             verifier = form.get("code_verifier", "")
-            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-            if pending is None or pending["challenge"] != challenge or form.get("client_id") != self.client_id:
-                return _json({"error": "invalid_grant", "error_description": "Invalid authorization code"}, 400)
+            challenge = (
+                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+            )
+            if (
+                pending is None
+                or pending["challenge"] != challenge
+                or form.get("client_id") != self.client_id
+            ):
+                return _json(
+                    {"error": "invalid_grant", "error_description": "Invalid authorization code"}, 400
+                )
             return _json(self._issue("user", pending["scope"], refresh=True))
         if grant == "refresh_token":
             scope = self._refresh.get(form.get("refresh_token", ""))
@@ -259,10 +334,18 @@ class SpotifyDouble:
         if method in ("POST", "PUT", "DELETE") and token["kind"] != "user":
             return _error(403, "Insufficient client scope")
         if path == "/me" and method == "GET":
-            return _json({"id": self.user_id, "display_name": "Test User", "type": "user",
-                          "uri": f"spotify:user:{self.user_id}"})
+            return _json(
+                {
+                    "id": self.user_id,
+                    "display_name": "Test User",
+                    "type": "user",
+                    "uri": f"spotify:user:{self.user_id}",
+                }
+            )
         if path == "/me/tracks" and method == "GET":
-            entries = [{"added_at": "2025-01-01T00:00:00Z", "track": self.catalogue[t]["track"]} for t in self.saved]
+            entries = [
+                {"added_at": "2025-01-01T00:00:00Z", "track": self.catalogue[t]["track"]} for t in self.saved
+            ]
             return self._page(request, entries, max_limit=50)
         if path == "/me/playlists" and method == "GET":
             mine = [self._simple(p) for p in self.playlists.values() if p["owner"] == self.user_id]
@@ -275,8 +358,13 @@ class SpotifyDouble:
             ids = [i for i in request.args.get("ids", "").split(",") if i]
             if len(ids) > 100:
                 return _error(400, "Too many ids requested")
-            return _json({"audio_features": [self.catalogue[i]["features"] if i in self.catalogue else None
-                                             for i in ids]})
+            return _json(
+                {
+                    "audio_features": [
+                        self.catalogue[i]["features"] if i in self.catalogue else None for i in ids
+                    ]
+                }
+            )
         match = re.fullmatch(r"/tracks/([0-9A-Za-z]+)", path)
         if match and method == "GET":
             found = self.catalogue.get(match.group(1))
@@ -313,22 +401,39 @@ class SpotifyDouble:
         def link(at: int) -> str:
             return f"{base}?{urlencode({**args, 'offset': at, 'limit': limit})}"
 
-        return {"href": link(offset), "items": items[offset: offset + limit], "limit": limit, "offset": offset,
-                "total": len(items), "next": link(offset + limit) if offset + limit < len(items) else None,
-                "previous": link(max(offset - limit, 0)) if offset > 0 else None}
+        return {
+            "href": link(offset),
+            "items": items[offset : offset + limit],
+            "limit": limit,
+            "offset": offset,
+            "total": len(items),
+            "next": link(offset + limit) if offset + limit < len(items) else None,
+            "previous": link(max(offset - limit, 0)) if offset > 0 else None,
+        }
 
     def _entry(self, uri: str) -> dict[str, Any]:
         tid = uri.rsplit(":", 1)[-1]
-        track = self.catalogue[tid]["track"] if tid in self.catalogue else {"id": tid, "type": "track", "uri": uri,
-                                                                             "name": "?", "artists": [], "album": {}}
+        track = (
+            self.catalogue[tid]["track"]
+            if tid in self.catalogue
+            else {"id": tid, "type": "track", "uri": uri, "name": "?", "artists": [], "album": {}}
+        )
         return {"added_at": "2025-01-01T00:00:00Z", "is_local": False, "item": track, "track": track}
 
     def _simple(self, p: dict[str, Any]) -> dict[str, Any]:
         summary = {"href": f"{self.api_prefix}playlists/{p['id']}/items", "total": len(p["uris"])}
-        return {"id": p["id"], "name": p["name"], "description": p["description"], "public": p["public"],
-                "collaborative": p["collaborative"], "owner": {"id": p["owner"], "type": "user"},
-                "snapshot_id": str(p["snapshot"]), "type": "playlist", "uri": f"spotify:playlist:{p['id']}",
-                "items": summary}
+        return {
+            "id": p["id"],
+            "name": p["name"],
+            "description": p["description"],
+            "public": p["public"],
+            "collaborative": p["collaborative"],
+            "owner": {"id": p["owner"], "type": "user"},
+            "snapshot_id": str(p["snapshot"]),
+            "type": "playlist",
+            "uri": f"spotify:playlist:{p['id']}",
+            "items": summary,
+        }
 
     def _full(self, request: Request, p: dict[str, Any]) -> dict[str, Any]:
         out = self._simple(p)
@@ -341,10 +446,16 @@ class SpotifyDouble:
         if not body.get("name"):
             return _error(400, "Missing required field: name")
         pid = self._new_id("P")
-        self.playlists[pid] = {"id": pid, "name": body["name"], "description": body.get("description", ""),
-                               "public": bool(body.get("public", True)),
-                               "collaborative": bool(body.get("collaborative", False)),
-                               "owner": self.user_id, "uris": [], "snapshot": 1}
+        self.playlists[pid] = {
+            "id": pid,
+            "name": body["name"],
+            "description": body.get("description", ""),
+            "public": bool(body.get("public", True)),
+            "collaborative": bool(body.get("collaborative", False)),
+            "owner": self.user_id,
+            "uris": [],
+            "snapshot": 1,
+        }
         return _json(self._simple(self.playlists[pid]), 201)
 
     def _change_details(self, request: Request, p: dict[str, Any]) -> Response:

@@ -19,23 +19,42 @@ SCOPES = list(OmegaConf.load(ROOT / "configs" / "spotify" / "default.yaml").scop
 
 def sign_in(api: SpotifyDouble, token_cache: Path) -> None:
     """Authorization code with PKCE against the double, exactly as a browser would do it."""
-    manager = user_auth(Credentials(api.client_id, None, REDIRECT_URI), api.auth_url, api.token_url, SCOPES,
-                        token_cache, open_browser=False, timeout_s=5)
+    manager = user_auth(
+        Credentials(api.client_id, None, REDIRECT_URI),
+        api.auth_url,
+        api.token_url,
+        SCOPES,
+        token_cache,
+        open_browser=False,
+        timeout_s=5,
+    )
     answer = requests.get(manager.get_authorize_url(), allow_redirects=False, timeout=5)
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     manager.get_access_token(code=code, check_cache=False)
 
 
 def spotify_env(api: SpotifyDouble) -> dict[str, str]:
-    return {"SPOTIPY_CLIENT_ID": api.client_id, "SPOTIPY_CLIENT_SECRET": api.client_secret,
-            "SPOTIPY_REDIRECT_URI": REDIRECT_URI}
+    return {
+        "SPOTIPY_CLIENT_ID": api.client_id,
+        "SPOTIPY_CLIENT_SECRET": api.client_secret,
+        "SPOTIPY_REDIRECT_URI": REDIRECT_URI,
+    }
 
 
 def spotify_overrides(api: SpotifyDouble, token_cache: Path, cap: float = 2.0) -> list[str]:
-    return [f"spotify.api_prefix={api.api_prefix}", f"spotify.auth_url={api.auth_url}",
-            f"spotify.token_url={api.token_url}", f"spotify.token_cache={token_cache}", "spotify.env_file=null",
-            "spotify.open_browser=false", "spotify.backoff_factor=0.01", "spotify.retries=3",
-            f"spotify.max_retry_after_s={cap}", "spotify.timeout_s=5", "progress=false"]
+    return [
+        f"spotify.api_prefix={api.api_prefix}",
+        f"spotify.auth_url={api.auth_url}",
+        f"spotify.token_url={api.token_url}",
+        f"spotify.token_cache={token_cache}",
+        "spotify.env_file=null",
+        "spotify.open_browser=false",
+        "spotify.backoff_factor=0.01",
+        "spotify.retries=3",
+        f"spotify.max_retry_after_s={cap}",
+        "spotify.timeout_s=5",
+        "progress=false",
+    ]
 
 
 def secrets_of(api: SpotifyDouble) -> list[str]:

@@ -128,14 +128,23 @@ def test_pagination_and_403_fallback_to_features_csv(api, token, tmp_path):
     assert_no_secrets(api, [run_dir], [result.stdout, result.stderr])
 
 
-def test_retry_after_within_cap_is_honoured_and_the_run_succeeds(api, token, tmp_path):
-    pid = api.add_playlist("Rate limited", list(api.catalogue)[:120])
+def test_my_playlists_with_a_429_within_the_cap_and_an_unreadable_playlist(api, token, tmp_path):
+    ids = list(api.catalogue)
+    pid = api.add_playlist("Rate limited", ids[:120])
+    small = api.add_playlist("Small", ids[100:130])
+    followed = api.add_playlist("Someone else's", ids[200:210], owner="someone")
     api.faults.append(Fault("GET", rf"/playlists/{pid}/items", 429, retry_after=1, skip=1, times=1))
-    result = collect(api, token, tmp_path / "run", f"source.playlists=[{pid}]")
+    result = collect(api, token, tmp_path / "run", "source.my_playlists=true")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "rate limit (429): waiting 1 s" in result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    assert "rate limit (429): waiting 1 s" in log
+    assert f"playlist {followed} skipped: 403" in log
     assert item_pages(api, pid) == [("0", 200), ("50", 429), ("50", 200), ("100", 200)]
-    assert pd.read_csv(tmp_path / "run" / "tracks.csv")["track_id"].nunique() == 120
+    table = pd.read_csv(tmp_path / "run" / "tracks.csv")
+    assert table["track_id"].nunique() == 130
+    assert table.groupby("playlist_id").size().to_dict() == {pid: 120, small: 30}
+    report = json.loads((tmp_path / "run" / "collect_report.json").read_text())
+    assert report["playlists"] == 2 and report["skipped"] == {"playlists unreadable (403)": 1}
 
 
 def test_retry_after_beyond_cap_stops_keeps_data_and_resumes_without_refetching(api, token, tmp_path):

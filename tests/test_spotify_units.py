@@ -25,7 +25,7 @@ from src.spotify.auth import (
 )
 from src.spotify.cache import ResponseCache, cache_key
 from src.spotify.client import RetryAfterTooLong, SpotifySettings, call, make_client
-from src.spotify.features import read_features_csv
+from src.spotify.features import gather_features, read_features_csv
 from src.spotify.ids import parse_id
 
 
@@ -224,3 +224,35 @@ def test_a_read_timeout_on_a_get_is_retried(api):
     assert call(client, client.track, next(iter(api.catalogue)))["name"] == "Song 0"
     time.sleep(1.2)  # let the late first answer finish so the log is complete
     assert api.count("GET", r"^/v1/tracks/") == 2
+
+
+def test_features_in_batches_of_100_with_the_csv_filling_gaps(api, tmp_path):
+    ids = [*api.catalogue, "Unknown1", *(f"Extra{i}" for i in range(80))]  # 121 ids: batches of 100 + 21
+    csv = tmp_path / "f.csv"
+    columns = [
+        "danceability",
+        "energy",
+        "key",
+        "loudness",
+        "mode",
+        "speechiness",
+        "acousticness",
+        "instrumentalness",
+        "liveness",
+        "valence",
+        "tempo",
+    ]
+    csv.write_text(
+        "id,"
+        + ",".join(columns)
+        + "\n"
+        + "".join(f"Extra{i}," + ",".join(["0.5"] * 11) + "\n" for i in range(0, 80, 2))
+    )
+    client = _app_client(api)
+    result = gather_features(client, ids, fetch=True, csv=csv, progress=False)
+    assert (result.matched_api, result.matched_csv, result.source) == (40, 40, "api+csv")
+    sizes = [len(r.query["ids"].split(",")) for r in api.requests if r.path.startswith("/v1/audio-features")]
+    assert sizes == [100, 21]
+    api.audio_features_allowed = False
+    forbidden = gather_features(client, ids, fetch=True, csv=None, progress=False)
+    assert forbidden.forbidden and forbidden.by_id == {} and forbidden.source == "none"

@@ -86,7 +86,12 @@ def spotify_errors(task: Callable[..., Any]) -> Callable[..., Any]:
                 EXIT_RATE_LIMITED,
             )
         except SpotifyOauthError as exc:
-            _fail(f"Spotify sign-in failed: {exc.error} {exc.error_description or ''}".strip(), 2)
+            _fail(
+                f"Spotify sign-in failed: {exc.error} {exc.error_description or ''}. Check SPOTIPY_CLIENT_ID / "
+                "SPOTIPY_CLIENT_SECRET / SPOTIPY_REDIRECT_URI; if the saved sign-in was revoked, delete the token "
+                "cache (spotify.token_cache, default ~/.cache/playlist-lab/spotify-token.json) and run again",
+                2,
+            )
         except SpotifyException as exc:
             detail = str(exc.msg).splitlines()[-1].strip() if exc.msg else ""
             hint = (

@@ -348,8 +348,8 @@ class SpotifyDouble:
             ]
             return self._page(request, entries, max_limit=50)
         if path == "/me/playlists" and method == "GET":
-            mine = [self._simple(p) for p in self.playlists.values() if p["owner"] == self.user_id]
-            return self._page(request, mine, max_limit=50)
+            library = [self._simple(p) for p in self.playlists.values()]  # owned and followed
+            return self._page(request, library, max_limit=50)
         if path == "/me/playlists" and method == "POST":
             return self._create(request)
         if path == "/audio-features" and method == "GET":
@@ -381,6 +381,9 @@ class SpotifyDouble:
                     return self._change_details(request, playlist)
             else:
                 if method == "GET":
+                    if playlist["owner"] != self.user_id and not playlist["collaborative"]:
+                        # development-mode apps read the items of owned/collaborative playlists only (2026)
+                        return _error(403, "Forbidden")
                     return self._page(request, [self._entry(u) for u in playlist["uris"]], max_limit=50)
                 if method in ("POST", "PUT"):
                     return self._write_items(request, playlist, replace=method == "PUT")

@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 import spotipy
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyOauthError
@@ -81,8 +82,9 @@ def spotify_errors(task: Callable[..., Any]) -> Callable[..., Any]:
             return task(*args, **kwargs)
         except RetryAfterTooLong as exc:
             _fail(
-                f"{exc}. Stopped; everything fetched so far is kept. Re-run the same command (same "
-                "hydra.run.dir) later to resume without refetching, or raise spotify.max_retry_after_s.",
+                f"{exc}. Stopped; everything fetched so far is kept in {_here()}. Re-run the same command with "
+                f"hydra.run.dir={_here()} later to resume without refetching, or raise "
+                "spotify.max_retry_after_s.",
                 EXIT_RATE_LIMITED,
             )
         except SpotifyOauthError as exc:
@@ -102,6 +104,11 @@ def spotify_errors(task: Callable[..., Any]) -> Callable[..., Any]:
             _fail(f"Spotify API unreachable ({type(exc).__name__}): {exc}. Re-run to resume.", 2)
 
     return wrapper
+
+
+def _here() -> str:
+    """The Hydra run directory (what a resumed run must reuse)."""
+    return str(Path(HydraConfig.get().runtime.output_dir).resolve()) if HydraConfig.initialized() else "."
 
 
 def _fail(message: str, code: int) -> None:

@@ -143,8 +143,9 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
             int(cfg.features.batch_size),
             progress,
         )
-    except RetryAfterTooLong:
-        report.update(status="stopped: rate limited", cached_responses=len(cache) if cache else 0)
+    except (RetryAfterTooLong, SpotifyException, requests.exceptions.RequestException) as exc:
+        reason = "rate limited" if isinstance(exc, RetryAfterTooLong) else type(exc).__name__
+        report.update(status=f"stopped: {reason}", cached_responses=len(cache) if cache else 0)
         write_json(out_dir / "collect_report.json", report)
         raise
     have_features = bool(features.by_id)

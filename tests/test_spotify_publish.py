@@ -34,7 +34,7 @@ def make_run(api: SpotifyDouble, path: Path) -> list[dict]:
             "name": "Calm acoustic",
             "kind": "cluster",
             "track_ids": ids[:230],
-            "description": "Cluster 0 · 230 tracks\nquiet",
+            "description": "Cluster 0 · 230 tracks\nquiet & calm",
         },
         {"playlist_id": "c01", "name": "Party", "kind": "cluster", "track_ids": ids[230:], "description": ""},
         {"playlist_id": "seed-1", "name": "More like Song 3", "kind": "seeded", "track_ids": ids[3:13]},
@@ -70,7 +70,10 @@ def test_publish_twice_creates_once_in_order_and_batches(api, token, tmp_path):
     assert sorted(p["name"] for p in made) == ["Playlist Lab · Calm acoustic", "Playlist Lab · Party"]
     calm = next(p for p in made if p["name"].endswith("Calm acoustic"))
     assert calm["uris"] == [f"spotify:track:{t}" for t in playlists[0]["track_ids"]]
-    assert calm["description"] == "Cluster 0 · 230 tracks quiet · made by Playlist Lab" and not calm["public"]
+    assert (
+        calm["description"] == "Cluster 0 · 230 tracks quiet & calm · made by Playlist Lab"
+        and not calm["public"]
+    )
     assert api.count("POST", rf"^/v1/playlists/{calm['id']}/items$") == 3  # 100 + 100 + 30
 
     second = publish(api, token, run_dir, tmp_path / "two", "kinds=[cluster]")

@@ -7,6 +7,7 @@ instead of creating duplicates. A dry run reads only and reports what would chan
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ def plan(
                 change.details = [
                     k
                     for k, v in (("name", change.name), ("description", change.description))
-                    if (remote.get(k) or "") != v
+                    if html.unescape(remote.get(k) or "") != v  # Spotify returns descriptions HTML-escaped
                 ]
                 change.added = len(set(uris) - set(existing))
                 change.removed = len(set(existing) - set(uris))

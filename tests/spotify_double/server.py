@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import itertools
 import json
 import re
@@ -428,7 +429,7 @@ class SpotifyDouble:
         return {
             "id": p["id"],
             "name": p["name"],
-            "description": p["description"],
+            "description": html.escape(p["description"]),  # as Spotify does
             "public": p["public"],
             "collaborative": p["collaborative"],
             "owner": {"id": p["owner"], "type": "user"},

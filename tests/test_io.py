@@ -17,3 +17,8 @@ def test_failed_write_keeps_previous(tmp_path):
         raise RuntimeError("crash")
     assert json.loads(target.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    path = write_json(tmp_path / "m.json", {})
+    assert path.stat().st_mode & 0o044  # readable by group/others like any plainly created file (umask 022)

@@ -13,6 +13,16 @@ from typing import Any
 import pandas as pd
 
 
+def _file_mode() -> int:
+    """Mode a plainly created file would get (0666 minus the umask); mkstemp alone gives 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 @contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it is renamed onto `path`, on error removed."""
@@ -23,6 +33,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

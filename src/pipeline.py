@@ -51,6 +51,7 @@ class ClusterRun:
     interpretation: Interpretation
     metrics: dict[str, float]
     figures: dict[str, Path] = field(default_factory=dict)
+    comparison: pd.DataFrame | None = None  # raw vs learned embeddings (evaluation.compare_embeddings)
 
 
 def load_catalog(cfg: DictConfig) -> Catalog:
@@ -168,6 +169,13 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     interpretation = interpret_clusters(catalog.tracks, result.labels)
     metrics = evaluate_clusters(cfg, catalog, X, result, split, seed)
     metrics["n_subclusters"] = int(clusters.groupby(["cluster", "subcluster"]).ngroups)
+    metrics.update(ctx.extras.get("training_metrics", {}))
+    comparison = None
+    if cfg.evaluation.get("compare_embeddings"):
+        from src.evaluation.compare_embeddings import run_comparison
+
+        comparison, compared = run_comparison(cfg, ctx, embedding, list(cfg.evaluation.compare_embeddings))
+        metrics.update(compared)
     figures_dir = run_dir / "figures"
     names = interpretation.names()
     figures: dict[str, Path] = {}
@@ -182,7 +190,7 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     figures["Cluster sizes (segments: sub-clusters)"] = plots.plot_sizes(clusters, names, figures_dir / "cluster_sizes.png")
     write_parquet(run_dir / "cluster_profiles.parquet", interpretation.profiles)
     return ClusterRun(run_dir, catalog, transformer, embedding, split, choice, result, clusters, info,
-                      interpretation, metrics, figures)
+                      interpretation, metrics, figures, comparison)
 
 
 def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd.DataFrame]:
@@ -268,12 +276,15 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             playlist_table=table,
             data_report=run.catalog.report.to_dict(),
             notes=notes,
+            comparison=run.comparison,
         )
         write_json(run_dir / "metrics.json", metrics)
         if logger is not None:
             logger.log_metrics(metrics)
             logger.log_figures(run.figures)
             logger.log_table("playlists", table)
+            if run.comparison is not None:
+                logger.log_table("embedding_comparison", run.comparison.reset_index())
             logger.finish()
         log.info("report: %s", report.resolve())
         return metrics

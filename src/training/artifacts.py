@@ -1,0 +1,106 @@
+"""Trained-model manifests (`models/<name>.json` in a run directory) and loading a model back for embedding.
+
+A manifest names the LightningModule class, its checkpoint and the fitted feature transformer, so
+`scripts/embed.py` can map new tracks without knowing how the run was configured.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+
+from src.data.errors import DataError
+from src.data.features import FeatureTransformer
+from src.utils.io import write_json
+
+MANIFEST_DIR = "models"
+
+
+def class_path(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def write_manifest(
+    run_dir: Path,
+    name: str,
+    model: pl.LightningModule,
+    checkpoint: Path,
+    features: Path,
+    dim: int,
+    metrics: dict[str, float] | None = None,
+) -> Path:
+    """Record a trained model; paths are stored relative to the run dir so the directory can be moved."""
+    run_dir = Path(run_dir)
+    return write_json(
+        run_dir / MANIFEST_DIR / f"{name}.json",
+        {
+            "name": name,
+            "class": class_path(model),
+            "checkpoint": str(Path(checkpoint).resolve().relative_to(run_dir.resolve())),
+            "features": str(Path(features).resolve().relative_to(run_dir.resolve())),
+            "dim": int(dim),
+            "metrics": {k: float(v) for k, v in (metrics or {}).items()},
+        },
+    )
+
+
+def available_models(run_dir: Path) -> list[str]:
+    return sorted(p.stem for p in (Path(run_dir) / MANIFEST_DIR).glob("*.json"))
+
+
+@dataclass
+class TrainedModel:
+    """A model loaded from a run directory with the transformer that produced its inputs."""
+
+    name: str
+    module: pl.LightningModule
+    transformer: FeatureTransformer
+    manifest: dict[str, Any]
+
+
+def load_trained(run_dir: str | Path, name: str) -> TrainedModel:
+    """Load `models/<name>.json` from `run_dir`: the module (eval mode, CPU) and its feature transformer."""
+    run_dir = Path(run_dir)
+    path = run_dir / MANIFEST_DIR / f"{name}.json"
+    if not path.is_file():
+        known = available_models(run_dir)
+        raise DataError(
+            f"{run_dir}: no trained model '{name}' ({path} missing); "
+            f"models here: {', '.join(known) if known else 'none (not a training run directory?)'}"
+        )
+    manifest = json.loads(path.read_text())
+    module_name, _, cls_name = manifest["class"].rpartition(".")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    checkpoint = run_dir / manifest["checkpoint"]
+    if not checkpoint.is_file():
+        raise DataError(f"{run_dir}: checkpoint {checkpoint} listed in {path} is missing")
+    module = cls.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
+    module.eval()
+    transformer = FeatureTransformer.load(run_dir / manifest["features"])
+    return TrainedModel(name, module, transformer, manifest)
+
+
+@torch.no_grad()
+def encode_matrix(module: pl.LightningModule, X: np.ndarray, batch_size: int = 8192) -> np.ndarray:
+    """Embed rows of `X` with `module.encode` in eval mode, batch by batch (bounded memory)."""
+    was_training = module.training
+    module.eval()
+    device = next(module.parameters()).device
+    out = [
+        module.encode(
+            torch.from_numpy(np.ascontiguousarray(X[i : i + batch_size], dtype=np.float32)).to(device)
+        )
+        .float()
+        .cpu()
+        .numpy()
+        for i in range(0, len(X), batch_size)
+    ]
+    module.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)

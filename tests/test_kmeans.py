@@ -149,4 +149,6 @@ def test_torch_cuda_agrees_with_cpu(blobs, precision):
 def test_auto_uses_the_gpu(blobs):
     result = fit_kmeans(blobs, 12, n_iter=20, seed=0, device="cuda")
     assert result.engine in {"torch", "faiss"}
-    assert result.inertia == pytest.approx(fit_kmeans(blobs, 12, engine="gemm", n_iter=20, seed=0).inertia, rel=1e-3)
+    assert result.inertia == pytest.approx(
+        fit_kmeans(blobs, 12, engine="gemm", n_iter=20, seed=0).inertia, rel=1e-3
+    )

@@ -27,7 +27,13 @@ import scipy.sparse as sp
 import torch
 from threadpoolctl import threadpool_limits
 
-CHUNK = 1024  # rows per distance block: chunk × k × 4 bytes stays in a core's L2 for k ≤ 512
+SLICES = 4  # row slices per worker thread and iteration
+BLOCK_BYTES = 1 << 20  # one distance block (rows × k × 4 bytes) sized to stay in a core's L2 cache
+
+
+def block_rows(k: int) -> int:
+    """Rows per distance block for `k` centroids: 1024 at k=256, 256 at k=1024."""
+    return int(min(4096, max(64, BLOCK_BYTES // (4 * k))))
 
 
 def n_threads() -> int:
@@ -112,7 +118,7 @@ def lloyd_gemm(
     start: np.ndarray,
     n_iter: int,
     tol: float = 1e-4,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
     threads: int | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> tuple[np.ndarray, int, list[float]]:
@@ -124,12 +130,15 @@ def lloyd_gemm(
     X = np.ascontiguousarray(X, dtype=np.float32)
     n, _ = X.shape
     k = len(start)
+    chunk = chunk or block_rows(k)
     C = np.array(start, dtype=np.float32, copy=True)
     Xa = augment(X)
     total_sq = float(np.einsum("ij,ij->", X, X, dtype=np.float64))
     threshold = tol * float(np.mean(np.var(X, axis=0, dtype=np.float64)))
     labels = np.empty(n, dtype=np.int64)
-    parts = _ranges(n, min(threads or n_threads(), max(1, n // chunk)))
+    workers = threads or n_threads()
+    # several slices per worker: a worker slowed by another process does not hold up the iteration
+    parts = _ranges(n, min(workers * SLICES, max(1, n // chunk)))
     history: list[float] = []
     it = 0
 
@@ -138,7 +147,7 @@ def lloyd_gemm(
         _assign_rows(Xa, Ca, labels, lo, hi, chunk)
         return _cluster_sums(X[lo:hi], labels[lo:hi], k)
 
-    with single_threaded_blas(), ThreadPoolExecutor(len(parts)) as pool:
+    with single_threaded_blas(), ThreadPoolExecutor(min(workers, len(parts))) as pool:
         for it in range(1, n_iter + 1):  # noqa: B007 - `it` is the iteration count returned
             Ca = augment_centroids(C)
             sums = np.sum(list(pool.map(lambda p, Ca=Ca: step(p, Ca), parts)), axis=0)
@@ -160,22 +169,31 @@ def lloyd_gemm(
 
 
 def assign_gemm(
-    X: np.ndarray, centroids: np.ndarray, chunk: int = CHUNK, threads: int | None = None, block: int = 262_144
+    X: np.ndarray,
+    centroids: np.ndarray,
+    chunk: int | None = None,
+    threads: int | None = None,
+    block: int = 262_144,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid and exact squared distance per row, in bounded memory (`block` rows at a time)."""
     C = np.ascontiguousarray(centroids, dtype=np.float32)
+    chunk = chunk or block_rows(len(C))
     Ca = augment_centroids(C)
     labels = np.empty(len(X), dtype=np.int64)
     dist = np.empty(len(X), dtype=np.float32)
     workers = threads or n_threads()
+
+    def work(Xb: np.ndarray, Xa: np.ndarray, lab: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
+        _assign_rows(Xa, Ca, lab, lo, hi, chunk)
+        diff = Xb[lo:hi] - C[lab[lo:hi]]  # exact distances: no ‖x‖² − 2x·c + ‖c‖² cancellation
+        out[lo:hi] = np.einsum("ij,ij->i", diff, diff)
+
     with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
         for lo in range(0, len(X), block):
             hi = min(lo + block, len(X))
             Xb = np.ascontiguousarray(X[lo:hi], dtype=np.float32)
             Xa = augment(Xb)
-            lab = labels[lo:hi]
-            parts = _ranges(hi - lo, min(workers, max(1, (hi - lo) // chunk)))
-            list(pool.map(lambda p, Xa=Xa, lab=lab: _assign_rows(Xa, Ca, lab, p[0], p[1], chunk), parts))
-            diff = Xb - C[lab]  # exact distances: no ‖x‖² − 2x·c + ‖c‖² cancellation
-            dist[lo:hi] = np.einsum("ij,ij->i", diff, diff)
+            parts = _ranges(hi - lo, min(workers * SLICES, max(1, (hi - lo) // chunk)))
+            args = (Xb, Xa, labels[lo:hi], dist[lo:hi])
+            list(pool.map(lambda p, args=args: work(*args, *p), parts))
     return labels, dist

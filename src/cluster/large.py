@@ -175,14 +175,24 @@ def two_level(
     max_points_per_centroid: int = 256,
     k2_grid: tuple[int, ...] = (2, 4, 8, 16),
     progress: bool = True,
+    centroids: np.ndarray | None = None,
 ) -> TwoLevel:
     """Cluster into `k1`, then split each cluster into at most `k2` (an int, or "auto": sampled elbow on
     `k2_grid`), never leaving a sub-cluster with fewer than `min_size` points on average.
+
+    Level-1 `centroids` already trained elsewhere (e.g. by a benchmark) are only used to assign, not retrained.
     """
     t0 = time.perf_counter()
-    top = fit_large(
-        X, k1, engine=engine, n_iter=n_iter, seed=seed, max_points_per_centroid=max_points_per_centroid
-    )
+    if centroids is None:
+        top = fit_large(
+            X, k1, engine=engine, n_iter=n_iter, seed=seed, max_points_per_centroid=max_points_per_centroid
+        )
+    else:
+        if len(centroids) != k1:
+            raise ValueError(f"{len(centroids)} level-1 centroids given for k1={k1}")
+        labels, dist = assign(X, centroids)
+        inertia = float(dist.astype(np.float64).sum())
+        top = KMeansResult(labels, np.asarray(centroids, dtype=np.float32), inertia, 0, "given")
     t1 = time.perf_counter()
     order = np.argsort(top.labels, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(top.labels, minlength=k1))])

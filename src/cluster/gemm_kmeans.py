@@ -17,15 +17,16 @@ the rest is arranged so nothing else costs a pass over memory:
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 SLICES = 4  # row slices per worker thread and iteration
 BLOCK_BYTES = 1 << 20  # one distance block (rows × k × 4 bytes) sized to stay in a core's L2 cache
@@ -44,16 +45,44 @@ def n_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+@functools.cache
+def _controller() -> ThreadpoolController:
+    """Discovering the loaded BLAS/OpenMP libraries is slow (ms); do it once per process."""
+    return ThreadpoolController()
+
+
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """BLAS and torch intra-op threads set to 1 while our own worker threads split the rows."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with threadpool_limits(1):
+        with _controller().limit(limits=1):
             yield
     finally:
         torch.set_num_threads(before)
+
+
+class _Inline:
+    """The `map` of a pool of one: runs in the calling thread (no pool start-up, no BLAS limits touched)."""
+
+    @staticmethod
+    def map(fn: Callable, items: Iterable) -> Iterator:
+        return map(fn, items)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ThreadPoolExecutor | _Inline]:
+    """`workers` threads with single-threaded BLAS, or the calling thread alone when `workers` is 1.
+
+    `threads=1` is what a caller that parallelises over many small fits itself (two-level reclustering) asks
+    for: it has already limited BLAS to one thread, and each fit then costs no thread or limit start-up.
+    """
+    if workers <= 1:
+        yield _Inline()
+        return
+    with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
+        yield pool
 
 
 def augment(X: np.ndarray) -> np.ndarray:
@@ -147,7 +176,7 @@ def lloyd_gemm(
         _assign_rows(Xa, Ca, labels, lo, hi, chunk)
         return _cluster_sums(X[lo:hi], labels[lo:hi], k)
 
-    with single_threaded_blas(), ThreadPoolExecutor(min(workers, len(parts))) as pool:
+    with worker_pool(min(workers, len(parts))) as pool:
         for it in range(1, n_iter + 1):  # noqa: B007 - `it` is the iteration count returned
             Ca = augment_centroids(C)
             sums = np.sum(list(pool.map(lambda p, Ca=Ca: step(p, Ca), parts)), axis=0)
@@ -188,7 +217,7 @@ def assign_gemm(
         diff = Xb[lo:hi] - C[lab[lo:hi]]  # exact distances: no ‖x‖² − 2x·c + ‖c‖² cancellation
         out[lo:hi] = np.einsum("ij,ij->i", diff, diff)
 
-    with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
+    with worker_pool(min(workers, max(1, len(X) // chunk))) as pool:
         for lo in range(0, len(X), block):
             hi = min(lo + block, len(X))
             Xb = np.ascontiguousarray(X[lo:hi], dtype=np.float32)

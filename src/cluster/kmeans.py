@@ -53,9 +53,11 @@ def init_centroids(X: np.ndarray, k: int, seed: int, init: str = "k-means++") ->
     return centers.astype(np.float32)
 
 
-def assign(X: np.ndarray, centroids: np.ndarray, chunk: int = 262_144) -> tuple[np.ndarray, np.ndarray]:
+def assign(
+    X: np.ndarray, centroids: np.ndarray, chunk: int = 262_144, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid and squared distance per row, `chunk` rows at a time (bounded memory)."""
-    return assign_gemm(X, centroids, block=chunk)
+    return assign_gemm(X, centroids, block=chunk, threads=threads)
 
 
 def _sklearn_engine(X, k, start, n_iter, tol, seed, **_) -> EngineOutput:
@@ -91,8 +93,8 @@ def _faiss_engine(X, k, start, n_iter, tol, seed, device=None, **_) -> EngineOut
     return np.asarray(km.centroids, dtype=np.float32), int(n_iter), [float(v) for v in km.obj]
 
 
-def _gemm_engine(X, k, start, n_iter, tol, **_) -> EngineOutput:
-    return lloyd_gemm(X, start, n_iter, tol)
+def _gemm_engine(X, k, start, n_iter, tol, threads=None, **_) -> EngineOutput:
+    return lloyd_gemm(X, start, n_iter, tol, threads=threads)
 
 
 def _torch_engine(X, k, start, n_iter, tol, device=None, precision="fp32", **_) -> EngineOutput:
@@ -158,11 +160,13 @@ def fit_kmeans(
     max_points_per_centroid: int | None = None,
     device: str | None = None,
     precision: str = "fp32",
+    threads: int | None = None,
 ) -> KMeansResult:
     """Cluster the rows of `X` into `k` groups; the best of `n_init` seeded starts (lowest inertia) wins.
 
     `max_points_per_centroid` trains on a seeded subsample of ``k × max_points_per_centroid`` rows and then
-    assigns every row; `precision` (``fp32``/``tf32``/``bf16``) only affects the torch engine on CUDA.
+    assigns every row; `precision` (``fp32``/``tf32``/``bf16``) only affects the torch engine on CUDA;
+    `threads` caps the gemm engine's worker threads (1 = run in the calling thread).
     """
     X = np.ascontiguousarray(X, dtype=np.float32)
     if X.ndim != 2 or len(X) == 0:
@@ -176,9 +180,17 @@ def fit_kmeans(
         train = training_sample(X, k, max_points_per_centroid, run_seed)
         start = init_centroids(train, k, run_seed, init)
         centroids, iterations, history = ENGINES[name](
-            train, k, start, n_iter=n_iter, tol=tol, seed=run_seed, device=device, precision=precision
+            train,
+            k,
+            start,
+            n_iter=n_iter,
+            tol=tol,
+            seed=run_seed,
+            device=device,
+            precision=precision,
+            threads=threads,
         )
-        labels, dist = assign(X, centroids)
+        labels, dist = assign(X, centroids, threads=threads)
         inertia = float(dist.astype(np.float64).sum())
         if best is None or inertia < best.inertia:
             best = KMeansResult(labels, centroids, inertia, iterations, name, list(history))

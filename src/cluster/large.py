@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from src.cluster.choose_k import KChoice, find_knee, silhouette_sample
+from src.cluster.gemm_kmeans import n_threads, single_threaded_blas
 from src.cluster.kmeans import KMeansResult, assign, fit_kmeans
 from src.embeddings.store import iter_embedding_batches
 
@@ -122,6 +124,7 @@ def choose_k_sampled(
     n_iter: int = 20,
     seed: int = 0,
     silhouette_size: int = 5_000,
+    threads: int | None = None,
 ) -> KChoice:
     """Elbow (knee of inertia over `ks`) and silhouette, both measured on a seeded sample of `sample` rows.
 
@@ -133,7 +136,7 @@ def choose_k_sampled(
         raise ValueError(f"no k in {ks} fits a sample of {len(rows)} rows")
     inertias, silhouettes = [], []
     for k in ks:
-        result = fit_kmeans(rows, k, engine=engine, n_iter=n_iter, seed=seed)
+        result = fit_kmeans(rows, k, engine=engine, n_iter=n_iter, seed=seed, threads=threads)
         inertias.append(result.inertia)
         silhouettes.append(
             silhouette_sample(rows, result.labels, silhouette_size, seed) if k > 1 else float("nan")
@@ -200,28 +203,51 @@ def two_level(
     subcentroids: dict[int, np.ndarray] = {}
     info: dict[int, dict] = {}
     subinertia = 0.0
-    for c in tqdm(range(k1), desc="two-level: split clusters", disable=not progress, leave=False):
+
+    def split(c: int) -> tuple[int, np.ndarray | None, KMeansResult | None, dict]:
         idx = order[bounds[c] : bounds[c + 1]]
         upper = len(idx) // max(1, min_size)
         if upper < 2:
-            info[c] = {"size": len(idx), "k": 1, "reason": f"{len(idx)} points < 2 × min_size={min_size}"}
-            subcentroids[c] = top.centroids[c : c + 1]
-            continue
+            return (
+                c,
+                None,
+                None,
+                {"size": len(idx), "k": 1, "reason": f"{len(idx)} points < 2 × min_size={min_size}"},
+            )
         Xc = X[idx]
         if k2 == "auto":
             grid = [k for k in k2_grid if k <= upper]
-            choice = choose_k_sampled(Xc, grid, sample=5_000, engine=engine, n_iter=n_iter, seed=seed)
+            choice = choose_k_sampled(
+                Xc, grid, sample=5_000, engine=engine, n_iter=n_iter, seed=seed, threads=1
+            )
             kc, reason = choice.k, choice.reason
         else:
             kc = min(int(k2), upper)
             reason = f"fixed k2={k2}" + (f" (bounded to {kc} by min_size={min_size})" if kc < int(k2) else "")
         result = fit_kmeans(
-            Xc, kc, engine=engine, n_iter=n_iter, seed=seed, max_points_per_centroid=max_points_per_centroid
+            Xc,
+            kc,
+            engine=engine,
+            n_iter=n_iter,
+            seed=seed,
+            max_points_per_centroid=max_points_per_centroid,
+            threads=1,
         )
-        sub[idx] = result.labels
-        subcentroids[c] = result.centroids
-        subinertia += result.inertia
-        info[c] = {"size": len(idx), "k": int(kc), "reason": reason}
+        return c, idx, result, {"size": len(idx), "k": int(kc), "reason": reason}
+
+    # many small fits: one per thread, each single-threaded, instead of threads inside each small fit
+    with single_threaded_blas(), ThreadPoolExecutor(n_threads()) as pool:
+        jobs = pool.map(split, range(k1))
+        for c, idx, result, details in tqdm(
+            jobs, total=k1, desc="two-level: split", disable=not progress, leave=False
+        ):
+            info[c] = details
+            if result is None:
+                subcentroids[c] = top.centroids[c : c + 1]
+                continue
+            sub[idx] = result.labels
+            subcentroids[c] = result.centroids
+            subinertia += result.inertia
     unsplit = [c for c, v in info.items() if v["k"] == 1]
     if unsplit:  # unsplit clusters keep their level-1 distances
         _, dist = assign(X[np.isin(top.labels, unsplit)], top.centroids)

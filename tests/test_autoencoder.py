@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from src.models.autoencoder import AutoencoderModule, corrupt, mlp
+from src.models.autoencoder import AutoencoderModule, feature_mask, mlp
 from src.models.datamodule import FeatureDataModule, split_rows
 from src.models.dec import DECModule, kl_divergence, soft_assign, target_distribution
 
@@ -29,12 +29,22 @@ def test_mlp_layers_and_bottleneck_shape():
         mlp([3, 2], activation="swishy")
 
 
-def test_corrupt_masks_about_the_requested_share():
+def test_feature_mask_drops_about_the_requested_share():
     torch.manual_seed(0)
-    x = torch.ones(2000, 12)
-    masked = corrupt(x, mask_prob=0.25)
-    assert (masked == 0).float().mean().item() == pytest.approx(0.25, abs=0.02)
-    assert torch.equal(corrupt(x, 0.0, 0.0), x)
+    keep = feature_mask(torch.ones(2000, 12), 0.25)
+    assert (~keep).float().mean().item() == pytest.approx(0.25, abs=0.02)
+    assert feature_mask(torch.ones(5, 3), 0.0).all()
+
+
+def test_masked_loss_scores_only_masked_features():
+    torch.manual_seed(0)
+    model = AutoencoderModule(input_dim=4, hidden=[8], bottleneck=2, mask_prob=0.5, masked_loss=True)
+    x = torch.randn(64, 4)
+    g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    _, loss = model.reconstruction(x, noisy=True, generator=g1)
+    keep = feature_mask(x, 0.5, g2)
+    error = (model.decoder(model.encoder(x * keep)) - x).pow(2)
+    assert loss.item() == pytest.approx(error[~keep].mean().item(), rel=1e-5)
 
 
 @settings(max_examples=40, deadline=None)

@@ -29,13 +29,10 @@ def mlp(dims: Sequence[int], activation: str = "relu", dropout: float = 0.0) -> 
     return nn.Sequential(*layers)
 
 
-def corrupt(x: torch.Tensor, mask_prob: float = 0.0, noise_std: float = 0.0) -> torch.Tensor:
-    """Denoising input: zero each feature with `mask_prob` (the mean of a z-scored column), add N(0, noise_std²)."""
-    if mask_prob > 0:
-        x = x * (torch.rand_like(x) >= mask_prob).to(x.dtype)
-    if noise_std > 0:
-        x = x + noise_std * torch.randn_like(x)
-    return x
+def feature_mask(x: torch.Tensor, mask_prob: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Denoising mask: True where a feature is kept; each entry is dropped with `mask_prob`. Dropped entries are
+    set to 0, the mean of a z-scored column."""
+    return torch.rand(x.shape, generator=generator, device=x.device) >= mask_prob
 
 
 def first_tensor(batch: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
@@ -53,6 +50,9 @@ class AutoencoderModule(pl.LightningModule):
         activation: relu | gelu | elu | tanh.
         dropout: dropout between hidden layers.
         mask_prob: denoising: probability of masking each input feature during training.
+        masked_loss: score only the masked features (masked-feature modelling): the code then has to carry
+            what the *other* features say about a feature, and features no other feature predicts (noise for
+            the structure shared across features) stop driving it. Needs `mask_prob` > 0.
         noise_std: denoising: std of Gaussian noise added to inputs during training.
         lr, weight_decay: AdamW settings.
         name: the embedding's name (`embeddings/<name>.parquet`).
@@ -70,6 +70,7 @@ class AutoencoderModule(pl.LightningModule):
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         name: str = "autoencoder",
+        masked_loss: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -84,11 +85,26 @@ class AutoencoderModule(pl.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.encode(x)
 
-    def reconstruction(self, x: torch.Tensor, noisy: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """(bottleneck, mean squared reconstruction error against the clean input)."""
-        source = corrupt(x, self.hparams.mask_prob, self.hparams.noise_std) if noisy else x
+    def reconstruction(
+        self, x: torch.Tensor, noisy: bool, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(bottleneck, mean squared reconstruction error against the clean input).
+
+        With `masked_loss` and `noisy`, the error counts only the masked entries."""
+        if not noisy:
+            z = self.encoder(x)
+            return z, nn.functional.mse_loss(self.decoder(z), x)
+        hp = self.hparams
+        keep = feature_mask(x, hp.mask_prob, generator)
+        source = x * keep.to(x.dtype)
+        if hp.noise_std > 0:
+            source = source + hp.noise_std * torch.randn_like(x)
         z = self.encoder(source)
-        return z, nn.functional.mse_loss(self.decoder(z), x)
+        error = (self.decoder(z) - x).pow(2)
+        if hp.get("masked_loss", False):
+            masked = (~keep).to(x.dtype)
+            return z, (error * masked).sum() / masked.sum().clamp_min(1.0)
+        return z, error.mean()
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         _, loss = self.reconstruction(first_tensor(batch), noisy=True)
@@ -96,8 +112,14 @@ class AutoencoderModule(pl.LightningModule):
         return loss
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        _, loss = self.reconstruction(first_tensor(batch), noisy=False)
-        self.log("val/recon", loss, on_epoch=True)
+        x = first_tensor(batch)
+        _, recon = self.reconstruction(x, noisy=False)
+        self.log("val/recon", recon, on_epoch=True)
+        if self.hparams.get("masked_loss", False):  # same objective as training, with a fixed mask per batch
+            generator = torch.Generator(device=x.device).manual_seed(batch_idx)
+            _, loss = self.reconstruction(x, noisy=True, generator=generator)
+        else:
+            loss = recon
         self.log("val/loss", loss, prog_bar=True, on_epoch=True)
 
     def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:

@@ -83,9 +83,20 @@ class DECModule(AutoencoderModule):
         recon_weight: float = 1.0,
         cluster_weight: float = 0.1,
         kmeans_n_init: int = 10,
+        masked_loss: bool = False,
     ) -> None:
         super().__init__(
-            input_dim, hidden, bottleneck, activation, dropout, mask_prob, noise_std, lr, weight_decay, name
+            input_dim,
+            hidden,
+            bottleneck,
+            activation,
+            dropout,
+            mask_prob,
+            noise_std,
+            lr,
+            weight_decay,
+            name,
+            masked_loss,
         )
         self.save_hyperparameters()
         self.centroids = nn.Parameter(torch.zeros(n_clusters, bottleneck))

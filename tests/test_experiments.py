@@ -96,3 +96,24 @@ def test_reduced_continuous_evaluation(tmp_path):
     check = run_script("check_metrics.py", f"inputs=[{sweep}]", f"expected={strict}",
                        f"hydra.run.dir={tmp_path / 'check2'}")
     assert check.returncode == 1 and "REGRESSION" in check.stderr and "FAIL" in check.stdout
+
+
+@pytest.mark.parametrize("search", sorted(p.stem for p in (ROOT / "configs" / "hparams_search").glob("*.yaml")))
+def test_hparams_search_composes_on_validation_metric(search):
+    GlobalHydra.instance().clear()
+    overrides = [f"hparams_search={search}"] + (["model=two_tower"] if "two_tower" in search else [])
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
+    assert cfg.optimized_metric.startswith("val/")  # never a test metric
+    assert "optuna" in cfg.hydra.sweeper._target_.lower() and cfg.hydra.sweeper.params
+
+
+@pytest.mark.slow
+def test_optuna_search_runs_trials(tmp_path):
+    sweep = tmp_path / "opt"
+    result = run_script("train.py", "hparams_search=autoencoder_optuna", "hydra.sweeper.n_trials=2",
+                        "trainer.max_epochs=1", "logger=none", "embed=false", "data.sample_users=30",
+                        f"hydra.sweep.dir={sweep}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (sweep / "optimization_results.yaml").exists()
+    assert "best_value" in (sweep / "optimization_results.yaml").read_text()

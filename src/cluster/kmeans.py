@@ -46,8 +46,9 @@ def init_centroids(X: np.ndarray, k: int, seed: int, init: str = "k-means++") ->
     if init != "k-means++":
         raise ValueError(f"unknown init {init!r}: use 'k-means++' or 'random'")
     sample = X
-    cap = max(100_000, 20 * k)
-    if len(X) > cap:  # k-means++ is O(N·k); seeding from a sample keeps it cheap at scale
+    # k-means++ costs O(rows·k·log k): seed from a sample whose size shrinks as k grows (≥ 20 rows per centre)
+    cap = max(100_000 if k <= 64 else 6_400_000 // k, 20 * k)
+    if len(X) > cap:
         sample = X[np.sort(rng.choice(len(X), size=cap, replace=False))]
     centers, _ = kmeans_plusplus(sample.astype(np.float64), k, random_state=int(seed))
     return centers.astype(np.float32)

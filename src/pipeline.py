@@ -170,6 +170,7 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     metrics = evaluate_clusters(cfg, catalog, X, result, split, seed)
     metrics["n_subclusters"] = int(clusters.groupby(["cluster", "subcluster"]).ngroups)
     metrics.update(ctx.extras.get("training_metrics", {}))
+    metrics.update(ctx.extras.get("metrics", {}))  # e.g. recall@K / ndcg@500 of interaction-trained embedders
     comparison = None
     if cfg.evaluation.get("compare_embeddings"):
         from src.evaluation.compare_embeddings import run_comparison

@@ -56,6 +56,8 @@ def embed_tracks(
     name = resolve_model_name(model_dir, model_name)
     trained = load_trained(model_dir, name)
     X = trained.transformer.transform(tracks)
+    if hasattr(trained.module, "encode_tracks"):  # two-tower: ids/artists/albums as well as the features
+        return Embedding(name, tracks["track_id"].to_numpy(), trained.module.encode_tracks(tracks, X))
     return Embedding(name, tracks["track_id"].to_numpy(), encode_matrix(trained.module, X, batch_size))
 
 

@@ -1,0 +1,116 @@
+"""Interaction embeddings for the pipeline (`embedding=two_tower`): train the two-tower model on the run's
+split (or load a trained one), evaluate it as a recommender, and return its item-tower vectors for every track.
+
+Cold tracks (never in a training playlist) are embedded from their content through the item tower. The
+recommendation metrics of EVALUATION.md (`recall@K`, `r_precision`, `ndcg@500`, each with `_cold`) go to
+`ctx.extras["metrics"]` and from there into the run's `metrics.json`: the plain keys are the full recommender
+(two-tower retrieval + the re-ranking stage when `rerank=true`), `two_tower/<metric>` the two-tower alone.
+The model is saved as `checkpoints/two_tower/model.ckpt` + `models/two_tower.json`, so `scripts/embed.py
+model_dir=RUN_DIR` and `scripts/recommend.py run_dir=RUN_DIR` can use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning
+import numpy as np
+import torch
+
+from src.data.errors import DataError
+from src.data.features import FeatureTransformer
+from src.embeddings.context import EmbedContext
+from src.embeddings.store import Embedding
+from src.evaluation.recommend import evaluate_recommender, rec_data
+from src.models.two_tower import TwoTowerModule
+from src.recsys.rerank import RerankedRecommender
+from src.recsys.two_tower import TwoTowerRecommender
+from src.training.artifacts import load_trained, write_manifest
+from src.utils.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def save_two_tower(module: TwoTowerModule, transformer: FeatureTransformer | None, run_dir: Path,
+                   metrics: dict[str, float] | None = None) -> Path:
+    """Checkpoint (Lightning format, vocabularies included) + fitted transformer + `models/<name>.json`."""
+    target = Path(run_dir) / "checkpoints" / module.name
+    target.mkdir(parents=True, exist_ok=True)
+    ckpt = target / "model.ckpt"
+    with atomic_path(ckpt) as tmp:
+        torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+                    "pytorch-lightning_version": lightning.__version__, "item_vocab": module.vocab}, tmp)
+    features = target / "features.joblib"
+    if transformer is not None:
+        transformer.save(features)
+    dim = int(module.hparams.dim)
+    return write_manifest(Path(run_dir), module.name, module, ckpt, features, dim, metrics)
+
+
+def load_two_tower(run_dir: str | Path, name: str = "two_tower") -> tuple[TwoTowerModule, FeatureTransformer]:
+    """The two-tower model of a run directory (pipeline or scripts/train.py run) and its feature transformer."""
+    trained = load_trained(run_dir, name)
+    if not isinstance(trained.module, TwoTowerModule):
+        raise DataError(f"{run_dir}: model '{name}' is a {type(trained.module).__name__}, not a two-tower model")
+    return trained.module, trained.transformer
+
+
+@dataclass
+class TwoTowerEmbedding:
+    """Train-or-load embedder `embedder(ctx) -> Embedding` over the run's playlist-continuation split.
+
+    Args:
+        features: item inputs (`[id]` ID-only, `[artist, album, tags, dense]` content-only, all = hybrid).
+        max_epochs: training epochs (the best `val/recall@100` epoch is kept).
+        model: further TwoTowerModule arguments (configs/model/two_tower.yaml).
+        datamodule: further TwoTowerDataModule arguments.
+        rerank: also fit the re-ranking stage (on the validation part) and report its metrics as the plain keys.
+        checkpoint: a run directory with `models/<name>.json` to load instead of training (no metrics then).
+        torch_threads: intra-op threads while training (null: torch's default).
+        name: embedding name.
+    """
+
+    features: list[str] = field(default_factory=lambda: ["id", "artist", "album", "tags", "dense"])
+    max_epochs: int = 20
+    model: dict[str, Any] = field(default_factory=dict)
+    datamodule: dict[str, Any] = field(default_factory=dict)
+    rerank: bool = True
+    checkpoint: str | None = None
+    torch_threads: int | None = None
+    progress: bool = False
+    name: str = "two_tower"
+
+    def __call__(self, ctx: EmbedContext) -> Embedding:
+        ids = ctx.catalog.tracks["track_id"].to_numpy()
+        if self.checkpoint:
+            module, transformer = load_two_tower(self.checkpoint, self.name)
+            dense = transformer.transform(ctx.catalog.tracks)
+            log.info("two-tower model loaded from %s", self.checkpoint)
+            return Embedding(self.name, ids, module.encode_tracks(ctx.catalog.tracks, dense))
+        if ctx.split is None:
+            raise DataError("embedding=two_tower needs interactions (playlists) in the data: none were loaded")
+        if self.torch_threads:
+            torch.set_num_threads(int(self.torch_threads))
+        data = rec_data(ctx.catalog.tracks, ctx.split)
+        retriever = TwoTowerRecommender(features=list(self.features), max_epochs=self.max_epochs,
+                                        model=dict(self.model), datamodule=dict(self.datamodule), seed=ctx.seed,
+                                        progress=self.progress, name=self.name)
+        metrics: dict[str, float] = {}
+        if self.rerank:
+            final = evaluate_recommender(RerankedRecommender(retriever, seed=ctx.seed), data)
+            alone = evaluate_recommender(retriever, data, fit=False)
+            metrics.update({k: v for k, v in final.items() if k != "fit_seconds"})
+        else:
+            alone = evaluate_recommender(retriever, data)
+            metrics.update({k: v for k, v in alone.items() if k != "fit_seconds"})
+        metrics.update({f"{self.name}/{k}": v for k, v in alone.items() if k != "fit_seconds"})
+        metrics[f"{self.name}/train_seconds"] = retriever.train_seconds
+        metrics[f"{self.name}/samples_per_second"] = retriever.samples_per_second
+        ctx.extras.setdefault("metrics", {}).update({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+        save_two_tower(retriever.module, retriever.dm.transformer, ctx.run_dir, metrics)
+        log.info("two-tower: recall@100 %.4f (cold %.4f), ndcg@500 %.4f; trained in %.0fs",
+                 metrics["recall@100"], metrics["recall@100_cold"], metrics["ndcg@500"], retriever.train_seconds)
+        return Embedding(self.name, ids, retriever.item_vectors)

@@ -26,10 +26,15 @@ TINY = [
 ]
 
 
-def run_script(script: str, *overrides: str, env: dict[str, str] | None = None, timeout: int = 600
-               ) -> subprocess.CompletedProcess:
+def run_script(
+    script: str, *overrides: str, env: dict[str, str] | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "WANDB_MODE": "offline", **(env or {})}
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / script), *overrides],
-        capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=timeout,
     )

@@ -50,10 +50,16 @@ def test_duplicates_merged_memberships_kept(tmp_path):
 
 def test_label_majority_ties_alphabetical(tmp_path):
     frame = synthetic_tracks(4)
-    rows = pd.concat([frame.iloc[[0]].assign(playlist_id=p, playlist_genre=g) for p, g in
-                      [("a", "rock"), ("b", "pop"), ("c", "rock"), ("d", "edm"), ("e", "edm")]])
+    rows = pd.concat(
+        [
+            frame.iloc[[0]].assign(playlist_id=p, playlist_genre=g)
+            for p, g in [("a", "rock"), ("b", "pop"), ("c", "rock"), ("d", "edm"), ("e", "edm")]
+        ]
+    )
     path = _write(tmp_path, pd.concat([rows, frame.iloc[1:]]))
-    catalog = CsvSource(path=str(path), user_column="playlist_id", label_columns={"genre": "playlist_genre"}).load()
+    catalog = CsvSource(
+        path=str(path), user_column="playlist_id", label_columns={"genre": "playlist_genre"}
+    ).load()
     label = catalog.labels.set_index("track_id").loc[frame["track_id"].iloc[0], "genre"]
     assert label == "edm"  # edm and rock both twice: alphabetical first wins
 
@@ -78,7 +84,11 @@ def test_messy_variants_are_parsed_and_reported(tmp_path):
     assert catalog.report.imputed == {"energy": 1, "tempo": 2, "duration_ms": 1}
     assert catalog.report.parsed["key note names → pitch class"] == 4
     assert catalog.labels.set_index("track_id")["music_genre"].to_dict() == {
-        "1": "Jazz", "2": "Rock", "3": "Jazz", "4": "Rock"}
+        "1": "Jazz",
+        "2": "Rock",
+        "3": "Jazz",
+        "4": "Rock",
+    }
 
 
 def test_drop_policy_counts_rows(tmp_path):

@@ -13,7 +13,11 @@ from src.evaluation.split import cold_tracks, split_interactions
 
 def _interactions(n_users: int = 20, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = [(f"u{u:02d}", f"t{t}") for u in range(n_users) for t in rng.choice(200, rng.integers(1, 30), replace=False)]
+    rows = [
+        (f"u{u:02d}", f"t{t}")
+        for u in range(n_users)
+        for t in rng.choice(200, rng.integers(1, 30), replace=False)
+    ]
     return pd.DataFrame(rows, columns=["user_id", "track_id"]).assign(weight=1.0)
 
 

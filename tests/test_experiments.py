@@ -21,7 +21,9 @@ EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.y
 def test_experiment_config_composes(experiment):
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        cfg = compose(config_name="pipeline", overrides=[f"experiment={experiment}"], return_hydra_config=True)
+        cfg = compose(
+            config_name="pipeline", overrides=[f"experiment={experiment}"], return_hydra_config=True
+        )
     assert cfg.embedding._target_ and cfg.data._target_
     assert cfg.cluster.k is not None
 
@@ -31,8 +33,11 @@ def _run(method: str, seed: int, **metrics: float) -> RunInfo:
 
 
 def test_comparison_table_and_markdown():
-    runs = [_run("raw", 0, silhouette=0.1, davies_bouldin=2.0), _run("raw", 1, silhouette=0.2, davies_bouldin=2.2),
-            _run("ae", 0, silhouette=0.3, davies_bouldin=2.5)]
+    runs = [
+        _run("raw", 0, silhouette=0.1, davies_bouldin=2.0),
+        _run("raw", 1, silhouette=0.2, davies_bouldin=2.2),
+        _run("ae", 0, silhouette=0.3, davies_bouldin=2.5),
+    ]
     table = comparison_table(runs, ["silhouette", "davies_bouldin"])
     assert list(table.index) == ["raw", "ae"]
     assert table.loc["raw", ("silhouette", "mean")] == pytest.approx(0.15)
@@ -45,9 +50,11 @@ def test_comparison_table_and_markdown():
 
 def test_regression_checks():
     runs = [_run("raw", 0, nmi=0.10), _run("raw", 1, nmi=0.12)]
-    ok, = check_runs(runs, {"raw": {"nmi": {"value": 0.1, "tol": 0.02}}})
+    (ok,) = check_runs(runs, {"raw": {"nmi": {"value": 0.1, "tol": 0.02}}})
     assert ok.ok and ok.observed == pytest.approx(0.11) and ok.n_runs == 2
-    bad, missing = check_runs(runs, {"raw": {"nmi": {"value": 0.2, "tol": 0.01}, "lift": {"value": 1, "tol": 1}}})
+    bad, missing = check_runs(
+        runs, {"raw": {"nmi": {"value": 0.2, "tol": 0.01}, "lift": {"value": 1, "tol": 1}}}
+    )
     assert not bad.ok and "FAIL" in bad.line() and not missing.ok and missing.observed is None
 
 
@@ -55,17 +62,32 @@ def test_regression_checks():
 def test_tiny_multirun_compared_end_to_end(tmp_path, synthetic_csv):
     sweep = tmp_path / "sweep"
     overrides = [o for o in TINY if o != "logger=none"]
-    result = run_script("pipeline.py", "-m", *overrides, "experiment=baseline_raw", "cluster.k=2", "seed=0,1",
-                        "data=csv", f"data.path={synthetic_csv}", "data.user_column=playlist_id", "evaluation.fixed_k=[2]",
-                        f"hydra.sweep.dir={sweep}")
+    result = run_script(
+        "pipeline.py",
+        "-m",
+        *overrides,
+        "experiment=baseline_raw",
+        "cluster.k=2",
+        "seed=0,1",
+        "data=csv",
+        f"data.path={synthetic_csv}",
+        "data.user_column=playlist_id",
+        "evaluation.fixed_k=[2]",
+        f"hydra.sweep.dir={sweep}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     for job in ("0", "1"):
         info = json.loads((sweep / job / "wandb_run.json").read_text())
         assert info["group"] == f"pipeline-{sweep.name}" and "baseline_raw" in info["tags"]
         assert info["mode"] == "offline" and list((sweep / job / "wandb").glob("offline-run-*"))
     out = tmp_path / "cmp"
-    result = run_script("compare.py", f"inputs=[{sweep}]", "logger=none", f"hydra.run.dir={out}",
-                        "metrics=[nmi_playlist_genre@k2,coplaylist_lift@2,silhouette]")
+    result = run_script(
+        "compare.py",
+        f"inputs=[{sweep}]",
+        "logger=none",
+        f"hydra.run.dir={out}",
+        "metrics=[nmi_playlist_genre@k2,coplaylist_lift@2,silhouette]",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| baseline_raw | 2 |" in result.stdout
     csv = pd.read_csv(out / "comparison.csv")
@@ -82,23 +104,39 @@ def test_tiny_multirun_compared_end_to_end(tmp_path, synthetic_csv):
 def test_reduced_continuous_evaluation(tmp_path):
     """A reduced `make eval`: the raw baseline on the bundled data, seed 0, against the committed expectations."""
     sweep = tmp_path / "eval"
-    result = run_script("pipeline.py", "-m", "experiment=baseline_raw", "seed=0", "logger=none", "progress=false",
-                        "cluster.recluster.enabled=false", "evaluation.stability_seeds=0",
-                        "evaluation.silhouette_size=10000", f"hydra.sweep.dir={sweep}")
+    result = run_script(
+        "pipeline.py",
+        "-m",
+        "experiment=baseline_raw",
+        "seed=0",
+        "logger=none",
+        "progress=false",
+        "cluster.recluster.enabled=false",
+        "evaluation.stability_seeds=0",
+        "evaluation.silhouette_size=10000",
+        f"hydra.sweep.dir={sweep}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    check = run_script("check_metrics.py", f"inputs=[{sweep}]", "methods=[baseline_raw]",
-                       f"hydra.run.dir={tmp_path / 'check'}")
+    check = run_script(
+        "check_metrics.py",
+        f"inputs=[{sweep}]",
+        "methods=[baseline_raw]",
+        f"hydra.run.dir={tmp_path / 'check'}",
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "all 6 checks passed" in check.stdout
     # a regression is loud: tighten one expectation beyond what the run gives
     strict = tmp_path / "strict.json"
     strict.write_text(json.dumps({"baseline_raw": {"nmi_genre@k6": {"value": 0.2, "tol": 0.01}}}))
-    check = run_script("check_metrics.py", f"inputs=[{sweep}]", f"expected={strict}",
-                       f"hydra.run.dir={tmp_path / 'check2'}")
+    check = run_script(
+        "check_metrics.py", f"inputs=[{sweep}]", f"expected={strict}", f"hydra.run.dir={tmp_path / 'check2'}"
+    )
     assert check.returncode == 1 and "REGRESSION" in check.stderr and "FAIL" in check.stdout
 
 
-@pytest.mark.parametrize("search", sorted(p.stem for p in (ROOT / "configs" / "hparams_search").glob("*.yaml")))
+@pytest.mark.parametrize(
+    "search", sorted(p.stem for p in (ROOT / "configs" / "hparams_search").glob("*.yaml"))
+)
 def test_hparams_search_composes_on_validation_metric(search):
     GlobalHydra.instance().clear()
     overrides = [f"hparams_search={search}"] + (["model=two_tower"] if "two_tower" in search else [])
@@ -111,9 +149,16 @@ def test_hparams_search_composes_on_validation_metric(search):
 @pytest.mark.slow
 def test_optuna_search_runs_trials(tmp_path):
     sweep = tmp_path / "opt"
-    result = run_script("train.py", "hparams_search=autoencoder_optuna", "hydra.sweeper.n_trials=2",
-                        "trainer.max_epochs=1", "logger=none", "embed=false", "data.sample_users=30",
-                        f"hydra.sweep.dir={sweep}")
+    result = run_script(
+        "train.py",
+        "hparams_search=autoencoder_optuna",
+        "hydra.sweeper.n_trials=2",
+        "trainer.max_epochs=1",
+        "logger=none",
+        "embed=false",
+        "data.sample_users=30",
+        f"hydra.sweep.dir={sweep}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (sweep / "optimization_results.yaml").exists()
     assert "best_value" in (sweep / "optimization_results.yaml").read_text()

@@ -78,9 +78,13 @@ def test_saved_transformer_reused_for_new_tracks(tmp_path, tracks):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(5, 40), st.just(12)),
-           elements=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)),
-    st.floats(0.1, 100), st.floats(-50, 50),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(5, 40), st.just(12)),
+        elements=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
+    ),
+    st.floats(0.1, 100),
+    st.floats(-50, 50),
 )
 def test_standard_scaling_is_affine_invariant(values, scale, shift):
     """z-scores do not change when every feature is scaled by a positive factor and shifted."""

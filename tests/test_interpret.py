@@ -18,8 +18,22 @@ def test_names_from_strongest_traits():
 
 def test_archetypes_match_their_own_direction():
     for name, direction in ARCHETYPES.items():
-        z = pd.Series(0.0, index=["danceability", "energy", "loudness", "mode", "speechiness", "acousticness",
-                                  "instrumentalness", "liveness", "valence", "tempo", "duration_ms"])
+        z = pd.Series(
+            0.0,
+            index=[
+                "danceability",
+                "energy",
+                "loudness",
+                "mode",
+                "speechiness",
+                "acousticness",
+                "instrumentalness",
+                "liveness",
+                "valence",
+                "tempo",
+                "duration_ms",
+            ],
+        )
         for f, w in direction.items():
             z[f] = w
         best, score, _ = closest_archetype(z)

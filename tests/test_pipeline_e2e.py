@@ -27,22 +27,38 @@ def _check_run(run_dir, n_tracks: int) -> dict:
     emb = pd.read_parquet(run_dir / "embeddings" / "raw.parquet")
     assert len(emb) == n_tracks and (run_dir / "embeddings" / "raw.faiss").exists()
     assert (run_dir / "features.joblib").exists() and (run_dir / "data_report.json").exists()
-    assert not list(run_dir.rglob(".*.tmp")) and not [p for p in run_dir.rglob(".*") if p.name.startswith(".metrics")]
+    assert not list(run_dir.rglob(".*.tmp")) and not [
+        p for p in run_dir.rglob(".*") if p.name.startswith(".metrics")
+    ]
     return metrics
 
 
 def test_pipeline_on_bundled_sample(tmp_path, bundled_sample):
     run_dir = tmp_path / "run"
-    result = run_script("pipeline.py", *TINY, "data=bundled", f"data.path={bundled_sample}",
-                        f"hydra.run.dir={run_dir}")
+    result = run_script(
+        "pipeline.py", *TINY, "data=bundled", f"data.path={bundled_sample}", f"hydra.run.dir={run_dir}"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"report: {run_dir}" in result.stdout
     n_tracks = pd.read_csv(bundled_sample)["track_id"].nunique()
     metrics = _check_run(run_dir, n_tracks)
-    for key in ("nmi_genre", "ari_genre", "nmi_subgenre", "silhouette", "davies_bouldin", "calinski_harabasz",
-                "stability_ari", "coplaylist_lift", "heldout_lift", f"coplaylist_lift@{metrics['k']}",
-                "nmi_genre@k3", "coplaylist_lift@3", "transition_tempo_bpm_before",
-                "transition_tempo_bpm_after", "transition_camelot_after"):
+    for key in (
+        "nmi_genre",
+        "ari_genre",
+        "nmi_subgenre",
+        "silhouette",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "stability_ari",
+        "coplaylist_lift",
+        "heldout_lift",
+        f"coplaylist_lift@{metrics['k']}",
+        "nmi_genre@k3",
+        "coplaylist_lift@3",
+        "transition_tempo_bpm_before",
+        "transition_tempo_bpm_after",
+        "transition_camelot_after",
+    ):
         assert key in metrics, key
     assert metrics["transition_tempo_bpm_after"] < metrics["transition_tempo_bpm_before"]
     assert (run_dir / "split.parquet").exists()
@@ -53,8 +69,15 @@ def test_same_seed_gives_identical_outputs(tmp_path, synthetic_csv):
     outs = []
     for name in ("a", "b"):
         run_dir = tmp_path / name
-        result = run_script("pipeline.py", *TINY, "data=csv", f"data.path={synthetic_csv}", "cluster.k=3",
-                            "playlists.target_minutes=20", f"hydra.run.dir={run_dir}")
+        result = run_script(
+            "pipeline.py",
+            *TINY,
+            "data=csv",
+            f"data.path={synthetic_csv}",
+            "cluster.k=3",
+            "playlists.target_minutes=20",
+            f"hydra.run.dir={run_dir}",
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         outs.append(run_dir)
     a, b = outs
@@ -67,13 +90,23 @@ def test_same_seed_gives_identical_outputs(tmp_path, synthetic_csv):
 
 
 def test_csv_without_ids_and_named_labels(tmp_path, synthetic_csv):
-    frame = pd.read_csv(synthetic_csv).drop(columns=["track_id"]).assign(instance_id=lambda f: range(100, 100 + len(f)))
+    frame = (
+        pd.read_csv(synthetic_csv)
+        .drop(columns=["track_id"])
+        .assign(instance_id=lambda f: range(100, 100 + len(f)))
+    )
     path = tmp_path / "mine.csv"
     frame.to_csv(path, index=False)
     run_dir = tmp_path / "run"
-    result = run_script("cluster.py", *[o for o in TINY if not o.startswith("playlists")], "data=csv",
-                        f"data.path={path}", "data.id_column=instance_id", "data.label_columns=[playlist_genre]",
-                        f"hydra.run.dir={run_dir}")
+    result = run_script(
+        "cluster.py",
+        *[o for o in TINY if not o.startswith("playlists")],
+        "data=csv",
+        f"data.path={path}",
+        "data.id_column=instance_id",
+        "data.label_columns=[playlist_genre]",
+        f"hydra.run.dir={run_dir}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     clusters = pd.read_parquet(run_dir / "clusters.parquet")
     assert clusters["track_id"].iloc[0] == "100"
@@ -110,9 +143,17 @@ def test_bad_input_exits_with_message(tmp_path, content, expected):
 def test_raw_baseline_reproduces_reference_k6(tmp_path):
     """EVALUATION.md: raw features, z-scored, sklearn KMeans n_init=10 seed 0, k=6 → nmi_genre 0.099."""
     run_dir = tmp_path / "k6"
-    result = run_script("cluster.py", "logger=none", "progress=false", "embedding=raw", "cluster.k=6",
-                        "cluster.recluster.enabled=false", "evaluation.fixed_k=[]", "evaluation.stability_seeds=0",
-                        f"hydra.run.dir={run_dir}")
+    result = run_script(
+        "cluster.py",
+        "logger=none",
+        "progress=false",
+        "embedding=raw",
+        "cluster.k=6",
+        "cluster.recluster.enabled=false",
+        "evaluation.fixed_k=[]",
+        "evaluation.stability_seeds=0",
+        f"hydra.run.dir={run_dir}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert abs(metrics["nmi_genre"] - 0.099) <= 0.01

@@ -17,8 +17,10 @@ from src.playlists.order import camelot_distance, camelot_label, order_playlist,
 from src.playlists.seeded import default_seeds, seeded_playlists
 
 
-@pytest.mark.parametrize(("key", "mode", "label"), [(0, 1, "8B"), (9, 0, "8A"), (7, 1, "9B"), (4, 0, "9A"),
-                                                     (11, 1, "1B"), (5, 1, "7B"), (1, 0, "12A")])
+@pytest.mark.parametrize(
+    ("key", "mode", "label"),
+    [(0, 1, "8B"), (9, 0, "8A"), (7, 1, "9B"), (4, 0, "9A"), (11, 1, "1B"), (5, 1, "7B"), (1, 0, "12A")],
+)
 def test_camelot_labels(key, mode, label):
     assert camelot_label(key, mode) == label
 
@@ -33,17 +35,19 @@ def test_camelot_distance_is_a_metric(k1, m1, k2, m2):
 
 def _tracks(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "track_id": [f"t{i}" for i in range(n)],
-        "tempo": rng.uniform(70, 170, n),
-        "energy": rng.uniform(0, 1, n),
-        "key": rng.integers(0, 12, n),
-        "mode": rng.integers(0, 2, n),
-        "duration_ms": rng.integers(150_000, 260_000, n),
-        "name": [f"S{i}" for i in range(n)],
-        "artist": [f"A{i}" for i in range(n)],
-        "popularity": rng.integers(0, 100, n),
-    })
+    return pd.DataFrame(
+        {
+            "track_id": [f"t{i}" for i in range(n)],
+            "tempo": rng.uniform(70, 170, n),
+            "energy": rng.uniform(0, 1, n),
+            "key": rng.integers(0, 12, n),
+            "mode": rng.integers(0, 2, n),
+            "duration_ms": rng.integers(150_000, 260_000, n),
+            "name": [f"S{i}" for i in range(n)],
+            "artist": [f"A{i}" for i in range(n)],
+            "popularity": rng.integers(0, 100, n),
+        }
+    )
 
 
 @settings(max_examples=25, deadline=None)
@@ -55,7 +59,8 @@ def test_order_is_a_permutation_and_smoother(n, seed):
     if n >= 8:
         before, after = transition_smoothness(tracks), transition_smoothness(tracks.iloc[order])
         assert after["tempo_bpm"] / 10 + after["energy"] / 0.1 + after["camelot"] <= (
-            before["tempo_bpm"] / 10 + before["energy"] / 0.1 + before["camelot"] + 1e-9)
+            before["tempo_bpm"] / 10 + before["energy"] / 0.1 + before["camelot"] + 1e-9
+        )
 
 
 def test_order_is_deterministic():
@@ -75,10 +80,14 @@ def test_cluster_and_seeded_playlists_export(tmp_path, synthetic_csv):
     catalog = CsvSource(path=str(synthetic_csv)).load()
     tracks = catalog.tracks
     X = np.random.default_rng(0).normal(size=(len(tracks), 4)).astype(np.float32)
-    clusters = pd.DataFrame({
-        "track_id": tracks["track_id"], "cluster": np.arange(len(tracks)) % 2,
-        "subcluster": (np.arange(len(tracks)) // 2) % 2, "distance": np.linspace(0, 1, len(tracks)),
-    })
+    clusters = pd.DataFrame(
+        {
+            "track_id": tracks["track_id"],
+            "cluster": np.arange(len(tracks)) % 2,
+            "subcluster": (np.arange(len(tracks)) // 2) % 2,
+            "distance": np.linspace(0, 1, len(tracks)),
+        }
+    )
     playlists = cluster_playlists(tracks, X, clusters, {0: "zero", 1: "one"}, {(0, 0): "a"}, max_tracks=12)
     assert [p.playlist_id for p in playlists] == ["c00", "c00s00", "c00s01", "c01", "c01s00", "c01s01"]
     assert playlists[1].name == "zero / a" and playlists[2].name == "zero / part 1"

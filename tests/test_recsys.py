@@ -27,7 +27,9 @@ from src.recsys.base import as_history, top_k
 def test_ranking_metrics_by_hand():
     ranked = np.array([[5, 1, 7, 2, 9, 3]])
     m = ranking_metrics(ranked, [np.array([1, 3, 8])], ks=(1, 2, 6), ndcg_k=6)
-    assert m["recall@1"] == 0 and m["recall@2"] == pytest.approx(1 / 3) and m["recall@6"] == pytest.approx(2 / 3)
+    assert (
+        m["recall@1"] == 0 and m["recall@2"] == pytest.approx(1 / 3) and m["recall@6"] == pytest.approx(2 / 3)
+    )
     assert m["r_precision"] == pytest.approx(1 / 3)  # top-3 holds one of the 3 test tracks
     dcg = 1 / np.log2(3) + 1 / np.log2(7)
     ideal = 1 + 1 / np.log2(3) + 1 / np.log2(4)
@@ -43,8 +45,12 @@ def test_ranking_metrics_properties(seed, n_rel):
     m = ranking_metrics(ranked, relevant, ks=(5, 10, 40), ndcg_k=40)
     assert 0 <= m["recall@5"] <= m["recall@10"] <= m["recall@40"] <= 1
     assert 0 <= m["ndcg@40"] <= 1 and 0 <= m["r_precision"] <= 1
-    perfect = ranking_metrics(np.stack([np.r_[r, np.setdiff1d(np.arange(60), r)][:40] for r in relevant]),
-                              relevant, ks=(40,), ndcg_k=40)
+    perfect = ranking_metrics(
+        np.stack([np.r_[r, np.setdiff1d(np.arange(60), r)][:40] for r in relevant]),
+        relevant,
+        ks=(40,),
+        ndcg_k=40,
+    )
     assert perfect["ndcg@40"] == pytest.approx(1.0) and perfect["r_precision"] == pytest.approx(1.0)
 
 
@@ -79,8 +85,17 @@ def test_rec_data_matches_split(synthetic_data):
         rec_data(catalog.tracks.iloc[5:], split)
 
 
-@pytest.mark.parametrize("model", [RandomRecommender(), PopularityRecommender(), ALSRecommender(factors=8, iterations=3),
-                                   ItemKNNRecommender(), HeuristicRecommender()], ids=lambda m: m.name)
+@pytest.mark.parametrize(
+    "model",
+    [
+        RandomRecommender(),
+        PopularityRecommender(),
+        ALSRecommender(factors=8, iterations=3),
+        ItemKNNRecommender(),
+        HeuristicRecommender(),
+    ],
+    ids=lambda m: m.name,
+)
 def test_every_model_runs_through_the_evaluator(synthetic_data, model):
     _, _, data = synthetic_data
     metrics = evaluate_recommender(model, data)
@@ -102,9 +117,16 @@ def test_collaborative_models_cannot_reach_cold_tracks_content_models_can(synthe
 
 
 def test_heuristic_prefers_same_artist_and_album():
-    items = pd.DataFrame({"track_id": list("abcd"), "artist": ["x", "x", "y", "y"],
-                          "album": ["p", "q", "r", "r"], "release_year": [2000, 2001, 2000, 2001],
-                          "popularity": [1, 1, 1, 1], "energy": [0.1, 0.9, 0.1, 0.9]})
+    items = pd.DataFrame(
+        {
+            "track_id": list("abcd"),
+            "artist": ["x", "x", "y", "y"],
+            "album": ["p", "q", "r", "r"],
+            "release_year": [2000, 2001, 2000, 2001],
+            "popularity": [1, 1, 1, 1],
+            "energy": [0.1, 0.9, 0.1, 0.9],
+        }
+    )
     model = HeuristicRecommender().fit(sp.csr_matrix((1, 4)), items)
     idx, _ = model.recommend([0], k=3)
     assert idx[0, 0] == 1  # same artist beats same audio

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, bundled_sample):
     run_dir = tmp_path_factory.mktemp("report") / "run"
-    result = run_script("pipeline.py", *TINY, "data=bundled", f"data.path={bundled_sample}",
-                        f"hydra.run.dir={run_dir}")
+    result = run_script(
+        "pipeline.py", *TINY, "data=bundled", f"data.path={bundled_sample}", f"hydra.run.dir={run_dir}"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return run_dir / "report.html"
 
@@ -37,8 +38,15 @@ def test_report_in_headless_chromium(report):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         page = browser.new_page()
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

@@ -52,8 +52,14 @@ def test_batches_split_context_and_targets(style_data):
 
 
 def test_vocab_only_knows_training_tracks():
-    tracks = pd.DataFrame({"track_id": ["a", "b", "c"], "artist": ["X", "Y", "Z"], "album": ["p", "q", "r"],
-                           "tags": ["rock|pop", "", "jazz"]})
+    tracks = pd.DataFrame(
+        {
+            "track_id": ["a", "b", "c"],
+            "artist": ["X", "Y", "Z"],
+            "album": ["p", "q", "r"],
+            "tags": ["rock|pop", "", "jazz"],
+        }
+    )
     vocab = ItemVocab.fit(tracks, np.array([True, True, False]), id_buckets=100, max_tags=3)
     enc = vocab.encode(tracks, np.zeros((3, 0)))
     assert enc["artist"][2] == 0 and enc["album"][2] == 0 and enc["tags"][2].sum() == 0  # cold → unknown
@@ -62,8 +68,14 @@ def test_vocab_only_knows_training_tracks():
     assert stable_hash(np.array(["a"]), 100)[0] >= 1
 
 
-@pytest.mark.parametrize("features,pooling", [(["id"], "lse"), (["artist", "album", "dense"], "mean"),
-                                              (["id", "artist", "album", "tags", "dense"], "lse")])
+@pytest.mark.parametrize(
+    "features,pooling",
+    [
+        (["id"], "lse"),
+        (["artist", "album", "dense"], "mean"),
+        (["id", "artist", "album", "tags", "dense"], "lse"),
+    ],
+)
 def test_loss_is_finite_and_outputs_are_unit_vectors(style_data, features, pooling):
     _, data = style_data
     dm = TwoTowerDataModule.from_data(data, batch_size=6, max_context=12)
@@ -104,8 +116,9 @@ def test_cold_tracks_are_embedded_from_content(style_data):
 
 def test_hybrid_two_tower_learns_style_playlists(style_data):
     _, data = style_data
-    model = TwoTowerRecommender(max_epochs=12, model={"n_negatives": 128, "eval_every": 4},
-                                datamodule={"batch_size": 4})
+    model = TwoTowerRecommender(
+        max_epochs=12, model={"n_negatives": 128, "eval_every": 4}, datamodule={"batch_size": 4}
+    )
     metrics = evaluate_recommender(model, data)
     rand = evaluate_recommender(RandomRecommender(), data)
     assert metrics["recall@50_cold"] > rand["recall@50_cold"] + 0.1

@@ -22,9 +22,18 @@ def test_redact_and_flatten():
 def test_pipeline_writes_offline_wandb_run_without_secrets(tmp_path, synthetic_csv):
     run_dir = tmp_path / "run"
     overrides = [o for o in TINY if o != "logger=none"]
-    result = run_script("pipeline.py", *overrides, "logger=wandb", "data=csv", f"data.path={synthetic_csv}",
-                        "cluster.k=3", "logger.group=g1", "logger.tags=[t1]", f"hydra.run.dir={run_dir}",
-                        env={"SPOTIPY_CLIENT_SECRET": SECRET, "WANDB_API_KEY": SECRET})
+    result = run_script(
+        "pipeline.py",
+        *overrides,
+        "logger=wandb",
+        "data=csv",
+        f"data.path={synthetic_csv}",
+        "cluster.k=3",
+        "logger.group=g1",
+        "logger.tags=[t1]",
+        f"hydra.run.dir={run_dir}",
+        env={"SPOTIPY_CLIENT_SECRET": SECRET, "WANDB_API_KEY": SECRET},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     runs = list((run_dir / "wandb").glob("offline-run-*"))
     assert len(runs) == 1

@@ -35,7 +35,13 @@ TRAIT_WORDS: dict[str, tuple[str, str]] = {
 ARCHETYPES: dict[str, dict[str, float]] = {
     "jazz-like": {"tempo": -0.5, "energy": -1.0, "acousticness": 1.0, "instrumentalness": 1.0},
     "party-like": {"tempo": 0.5, "energy": 1.0, "danceability": 1.0, "acousticness": -1.0, "valence": 1.0},
-    "chill / ambient": {"energy": -1.0, "loudness": -1.0, "instrumentalness": 0.7, "tempo": -0.4, "valence": -0.5},
+    "chill / ambient": {
+        "energy": -1.0,
+        "loudness": -1.0,
+        "instrumentalness": 0.7,
+        "tempo": -0.4,
+        "valence": -0.5,
+    },
     "rap / spoken": {"speechiness": 1.0, "danceability": 0.5, "instrumentalness": -0.3},
     "acoustic ballad": {"acousticness": 1.0, "energy": -0.8, "instrumentalness": -0.5, "tempo": -0.3},
     "workout / intense": {"energy": 1.0, "loudness": 1.0, "tempo": 0.7, "acousticness": -0.7},
@@ -113,7 +119,9 @@ def interpret_clusters(tracks: pd.DataFrame, labels: np.ndarray, top_artists: in
             yc = years[labels == c]
             row.update(year_min=int(yc.min()), year_median=int(yc.median()), year_max=int(yc.max()))
         if "artist" in members:
-            row["top_artists"] = ", ".join(members["artist"].dropna().astype(str).value_counts().index[:top_artists])
+            row["top_artists"] = ", ".join(
+                members["artist"].dropna().astype(str).value_counts().index[:top_artists]
+            )
         row.update({f"z_{f}": round(float(profile[f]), 3) for f in PROFILE_FEATURES})
         rows.append(row)
     profiles = pd.DataFrame(rows)

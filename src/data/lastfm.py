@@ -26,14 +26,16 @@ log = logging.getLogger(__name__)
 WEIGHTS = {"count", "log", "binary"}
 
 
-def read_dat(folder: Path, name: str, columns: list[str], encoding: str = "utf-8", required: bool = True
-             ) -> pd.DataFrame | None:
+def read_dat(
+    folder: Path, name: str, columns: list[str], encoding: str = "utf-8", required: bool = True
+) -> pd.DataFrame | None:
     """`<name>.dat` or `<name>.dat.gz` from `folder`, checked for the expected columns."""
     for candidate in (folder / f"{name}.dat", folder / f"{name}.dat.gz"):
         if candidate.is_file():
             try:
-                frame = pd.read_csv(candidate, sep="\t", encoding=encoding, dtype=str, quoting=3,
-                                    keep_default_na=False)
+                frame = pd.read_csv(
+                    candidate, sep="\t", encoding=encoding, dtype=str, quoting=3, keep_default_na=False
+                )
             except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
                 raise DataError(f"{candidate}: not a readable tab-separated file ({exc})") from exc
             missing = [c for c in columns if c not in frame.columns]
@@ -75,8 +77,12 @@ class LastFMSource:
         bad = plays["weight"].isna() | (plays["weight"] <= 0)
         if bad.any():
             rows = (np.flatnonzero(bad.to_numpy()) + 2)[:8].tolist()
-            log.warning("%s/user_artists: %d rows with a non-positive or non-numeric weight dropped (rows %s)",
-                        folder, int(bad.sum()), rows)
+            log.warning(
+                "%s/user_artists: %d rows with a non-positive or non-numeric weight dropped (rows %s)",
+                folder,
+                int(bad.sum()),
+                rows,
+            )
             report.drop("user_artists: weight not a positive number", int(bad.sum()))
         plays = plays.loc[~bad]
         known = plays["artistID"].isin(set(artists["id"]))
@@ -84,18 +90,32 @@ class LastFMSource:
         plays = plays.loc[known]
         if self.min_users > 1:
             users_per_artist = plays.groupby("artistID")["userID"].transform("nunique")
-            report.drop(f"artists with fewer than {self.min_users} users", int((users_per_artist < self.min_users).sum()))
+            report.drop(
+                f"artists with fewer than {self.min_users} users",
+                int((users_per_artist < self.min_users).sum()),
+            )
             plays = plays.loc[users_per_artist >= self.min_users]
         if plays.empty:
             raise DataError(f"{folder}/user_artists: no usable user–artist rows")
-        interactions = pd.DataFrame({
-            "user_id": "lfm-" + plays["userID"].astype(str),
-            "track_id": plays["artistID"].astype(str),
-            "weight": self._weights(plays["weight"].to_numpy(dtype=np.float64)),
-        }).groupby(["user_id", "track_id"], as_index=False, sort=True)["weight"].sum()
+        interactions = (
+            pd.DataFrame(
+                {
+                    "user_id": "lfm-" + plays["userID"].astype(str),
+                    "track_id": plays["artistID"].astype(str),
+                    "weight": self._weights(plays["weight"].to_numpy(dtype=np.float64)),
+                }
+            )
+            .groupby(["user_id", "track_id"], as_index=False, sort=True)["weight"]
+            .sum()
+        )
         used = artists[artists["id"].isin(set(interactions["track_id"]))]
-        tracks = pd.DataFrame({"track_id": used["id"].astype(str).to_numpy(), "name": used["name"].to_numpy(),
-                               "artist": used["name"].to_numpy()})
+        tracks = pd.DataFrame(
+            {
+                "track_id": used["id"].astype(str).to_numpy(),
+                "name": used["name"].to_numpy(),
+                "artist": used["name"].to_numpy(),
+            }
+        )
         tracks["album"] = pd.NA
         for column in ("release_year", "popularity", *AUDIO_FEATURES):
             tracks[column] = np.nan
@@ -125,6 +145,8 @@ class LastFMSource:
         names = tags.set_index("tagID")["tagValue"].str.strip().str.lower()
         counts = assigned.groupby(["artistID", "tagID"]).size().rename("n").reset_index()
         counts["tag"] = counts["tagID"].map(names)
-        counts = counts.dropna(subset=["tag"]).sort_values(["artistID", "n", "tag"], ascending=[True, False, True])
+        counts = counts.dropna(subset=["tag"]).sort_values(
+            ["artistID", "n", "tag"], ascending=[True, False, True]
+        )
         top = counts.groupby("artistID").head(self.top_tags)
         return top.groupby("artistID")["tag"].agg("|".join)

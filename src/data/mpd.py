@@ -26,7 +26,12 @@ from src.data.sources import Catalog, CsvSource, ParquetSource
 
 log = logging.getLogger(__name__)
 
-_TRACK_FIELDS = {"track_name": "name", "artist_name": "artist", "album_name": "album", "duration_ms": "duration_ms"}
+_TRACK_FIELDS = {
+    "track_name": "name",
+    "artist_name": "artist",
+    "album_name": "album",
+    "duration_ms": "duration_ms",
+}
 
 
 def _strip_uri(uri: object) -> str | None:
@@ -103,7 +108,9 @@ class MPDSource:
         pairs = frame[["user_id", "track_id"]].drop_duplicates()
         sizes = pairs.groupby("user_id")["track_id"].transform("size")
         short = sizes < self.min_tracks
-        report.drop(f"playlists with fewer than {self.min_tracks} tracks", int(pairs.loc[short, "user_id"].nunique()))
+        report.drop(
+            f"playlists with fewer than {self.min_tracks} tracks", int(pairs.loc[short, "user_id"].nunique())
+        )
         pairs = pairs.loc[~short]
         interactions = pairs.assign(weight=np.float32(1.0)).reset_index(drop=True)
         tracks = frame.drop(columns="user_id").drop_duplicates("track_id").reset_index(drop=True)
@@ -133,8 +140,12 @@ class MPDSource:
                 if column in features:
                     tracks.loc[known, column] = features.loc[idx, column].to_numpy()
             tracks.loc[known, "has_audio"] = np.int8(1)
-            report.notes.append(f"audio features for {int(known.sum())} of {len(tracks)} tracks from {self.features_path}")
+            report.notes.append(
+                f"audio features for {int(known.sum())} of {len(tracks)} tracks from {self.features_path}"
+            )
         else:
-            report.notes.append("no features_path: MPD tracks have no audio features (id, artist, album only)")
+            report.notes.append(
+                "no features_path: MPD tracks have no audio features (id, artist, album only)"
+            )
         keep = [c for c in TRACK_COLUMNS if c in tracks] + ["has_audio"]
         return tracks[keep]

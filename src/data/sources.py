@@ -135,7 +135,9 @@ class TableSource:
 
         interactions = self._interactions(frame)
         labels = self._labels(frame)
-        keep = [c for c in TRACK_COLUMNS if c in frame] + (["time_signature"] if "time_signature" in frame else [])
+        keep = [c for c in TRACK_COLUMNS if c in frame] + (
+            ["time_signature"] if "time_signature" in frame else []
+        )
         tracks = frame[keep].groupby("track_id", sort=False).first().reset_index()
         report.duplicate_rows_merged = len(frame) - len(tracks)
         tracks = apply_missing_policy(tracks, source, self.missing_policy, report)
@@ -177,7 +179,9 @@ class TableSource:
         no_id = ids.isna() | (ids == "")
         if no_id.any():
             rows = (np.flatnonzero(no_id.to_numpy()) + 2).tolist()
-            log.warning("%s: %d rows without a track id dropped (rows %s)", source, len(rows), format_rows(rows))
+            log.warning(
+                "%s: %d rows without a track id dropped (rows %s)", source, len(rows), format_rows(rows)
+            )
             report.drop("missing track id", len(rows))
             frame = frame.loc[~no_id].reset_index(drop=True)
         missing = [c for c in AUDIO_FEATURES if c not in frame.columns]
@@ -216,7 +220,9 @@ class TableSource:
 
     def _interactions(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not self.user_column:
-            return pd.DataFrame({c: pd.Series(dtype="string" if c != "weight" else "float32") for c in INTERACTION_COLUMNS})
+            return pd.DataFrame(
+                {c: pd.Series(dtype="string" if c != "weight" else "float32") for c in INTERACTION_COLUMNS}
+            )
         pairs = frame[[self.user_column.lower(), "track_id"]].dropna()
         pairs.columns = ["user_id", "track_id"]
         out = pairs.groupby(["user_id", "track_id"], sort=True).size().rename("weight").reset_index()

@@ -37,16 +37,29 @@ class HybridEmbedding:
     name: str = "hybrid"
 
     def __call__(self, ctx: EmbedContext) -> Embedding:
-        tower = self.two_tower if isinstance(self.two_tower, TwoTowerEmbedding) else instantiate(
-            self.two_tower, _convert_="all")
+        tower = (
+            self.two_tower
+            if isinstance(self.two_tower, TwoTowerEmbedding)
+            else instantiate(self.two_tower, _convert_="all")
+        )
         inter = tower(ctx)
         if self.audio is not None:
-            audio_embedder = instantiate(self.audio, _convert_="all") if not callable(self.audio) else self.audio
+            audio_embedder = (
+                instantiate(self.audio, _convert_="all") if not callable(self.audio) else self.audio
+            )
             audio = audio_embedder(ctx).vectors
             kind = "autoencoder"
         else:
             audio, kind = ctx.features, "raw features"
-        vectors = np.hstack([self.w_interaction * _unit_rows(inter.vectors), self.w_audio * _unit_rows(audio)])
-        log.info("hybrid: two-tower (%d dims, w=%.2f) ⊕ %s (%d dims, w=%.2f)", inter.dim, self.w_interaction,
-                 kind, audio.shape[1], self.w_audio)
+        vectors = np.hstack(
+            [self.w_interaction * _unit_rows(inter.vectors), self.w_audio * _unit_rows(audio)]
+        )
+        log.info(
+            "hybrid: two-tower (%d dims, w=%.2f) ⊕ %s (%d dims, w=%.2f)",
+            inter.dim,
+            self.w_interaction,
+            kind,
+            audio.shape[1],
+            self.w_audio,
+        )
         return Embedding(self.name, inter.track_ids, vectors)

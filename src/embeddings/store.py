@@ -72,7 +72,9 @@ def load_embedding(path: str | Path, name: str | None = None) -> Embedding:
     return Embedding(name or path.stem, ids, vectors)
 
 
-def iter_embedding_batches(path: str | Path, batch_size: int = 1_000_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def iter_embedding_batches(
+    path: str | Path, batch_size: int = 1_000_000
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Stream (track_ids, vectors) batches from a large parquet file with bounded memory."""
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=batch_size, columns=["track_id", "vector"]):

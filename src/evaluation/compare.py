@@ -45,8 +45,14 @@ def describe_run(run_dir: Path) -> RunInfo:
     """Method name (experiment, else embedding) and seed from the run's saved Hydra config."""
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = _read_yaml(run_dir / ".hydra" / "config.yaml")
-    choices = (_read_yaml(run_dir / ".hydra" / "hydra.yaml").get("hydra") or {}).get("runtime", {}).get("choices", {})
-    method = choices.get("experiment") or (config.get("embedding") or {}).get("name") or choices.get("embedding")
+    choices = (
+        (_read_yaml(run_dir / ".hydra" / "hydra.yaml").get("hydra") or {})
+        .get("runtime", {})
+        .get("choices", {})
+    )
+    method = (
+        choices.get("experiment") or (config.get("embedding") or {}).get("name") or choices.get("embedding")
+    )
     wandb_run = run_dir / "wandb_run.json"
     group = json.loads(wandb_run.read_text()).get("group") if wandb_run.exists() else None
     return RunInfo(run_dir, str(method or run_dir.name), config.get("seed"), metrics, group)
@@ -77,9 +83,12 @@ def comparison_table(runs: list[RunInfo], metrics: Sequence[str] | None = None) 
         chosen = [m for m in metrics if m in frame.columns]
     else:
         chosen = [m for m in DEFAULT_METRICS if m in frame.columns] or [
-            c for c in frame.columns if c not in {"method", "seed"}]
+            c for c in frame.columns if c not in {"method", "seed"}
+        ]
     if not chosen:
-        raise DataError(f"none of the metrics {list(metrics or DEFAULT_METRICS)} is in the runs' metrics.json")
+        raise DataError(
+            f"none of the metrics {list(metrics or DEFAULT_METRICS)} is in the runs' metrics.json"
+        )
     order = list(dict.fromkeys(frame["method"]))
     grouped = frame.groupby("method", sort=False)[chosen]
     table = pd.concat({"mean": grouped.mean(), "std": grouped.std(ddof=1)}, axis=1).swaplevel(axis=1)

@@ -72,19 +72,28 @@ def rec_data(tracks: pd.DataFrame, split: pd.DataFrame) -> RecData:
     split = split.assign(track_id=split["track_id"].astype(str), user_id=split["user_id"].astype(str))
     unknown = ~split["track_id"].isin(items)
     if unknown.any():
-        raise DataError(f"split: {int(unknown.sum())} rows name tracks missing from the catalogue "
-                        f"(e.g. {split.loc[unknown, 'track_id'].iloc[0]!r})")
+        raise DataError(
+            f"split: {int(unknown.sum())} rows name tracks missing from the catalogue "
+            f"(e.g. {split.loc[unknown, 'track_id'].iloc[0]!r})"
+        )
     users = pd.Index(np.sort(split["user_id"].unique()))
     parts = {p: _matrix(split[split["part"] == p], users, items) for p in ("train", "val", "test")}
-    return RecData(tracks.reset_index(drop=True), users.to_numpy(), parts["train"], parts["val"], parts["test"])
+    return RecData(
+        tracks.reset_index(drop=True), users.to_numpy(), parts["train"], parts["val"], parts["test"]
+    )
 
 
 def _dcg_weights(n: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(2, n + 2))
 
 
-def ranking_metrics(ranked: np.ndarray, relevant: Sequence[np.ndarray], ks: Sequence[int] = KS,
-                    ndcg_k: int = NDCG_K, suffix: str = "") -> dict[str, float]:
+def ranking_metrics(
+    ranked: np.ndarray,
+    relevant: Sequence[np.ndarray],
+    ks: Sequence[int] = KS,
+    ndcg_k: int = NDCG_K,
+    suffix: str = "",
+) -> dict[str, float]:
     """Mean recall@K, r_precision and ndcg@ndcg_k over rows with ≥ 1 relevant item.
 
     `ranked[i]` are item indices best first (at least max(ks, ndcg_k) long, or the whole candidate set);
@@ -110,25 +119,33 @@ def ranking_metrics(ranked: np.ndarray, relevant: Sequence[np.ndarray], ks: Sequ
     return {name: (value / n if n else float("nan")) for name, value in sums.items()}
 
 
-def rank_items(model: Recommender, context: sp.csr_matrix, depth: int, batch_size: int = 256,
-               progress: bool = False) -> np.ndarray:
+def rank_items(
+    model: Recommender, context: sp.csr_matrix, depth: int, batch_size: int = 256, progress: bool = False
+) -> np.ndarray:
     """Top-`depth` item indices per context row, the row's own items excluded (scored in batches)."""
     out = np.empty((context.shape[0], min(depth, context.shape[1])), dtype=np.int64)
     starts = range(0, context.shape[0], batch_size)
     for start in tqdm(starts, desc=f"rank {model.name}", disable=not progress, leave=False):
-        rows = context[start:start + batch_size]
+        rows = context[start : start + batch_size]
         scores = np.asarray(model.score(rows), dtype=np.float32).copy()
         scores[rows.nonzero()] = -np.inf
-        out[start:start + len(scores)] = top_k(scores, depth)[0]
+        out[start : start + len(scores)] = top_k(scores, depth)[0]
     return out
 
 
-def evaluate_ranking(model: Recommender, context: sp.csr_matrix, targets: sp.csr_matrix, cold: np.ndarray,
-                     ks: Sequence[int] = KS, ndcg_k: int = NDCG_K, progress: bool = False) -> dict[str, float]:
+def evaluate_ranking(
+    model: Recommender,
+    context: sp.csr_matrix,
+    targets: sp.csr_matrix,
+    cold: np.ndarray,
+    ks: Sequence[int] = KS,
+    ndcg_k: int = NDCG_K,
+    progress: bool = False,
+) -> dict[str, float]:
     """All metrics (and `_cold`) of `model` continuing `context` rows, judged against `targets` rows."""
     users = np.flatnonzero(np.diff(targets.indptr) > 0)
     ranked = rank_items(model, context[users], max(max(ks), ndcg_k), progress=progress)
-    relevant = [targets.indices[targets.indptr[u]:targets.indptr[u + 1]] for u in users]
+    relevant = [targets.indices[targets.indptr[u] : targets.indptr[u + 1]] for u in users]
     relevant_cold = [r[cold[r]] for r in relevant]
     metrics = ranking_metrics(ranked, relevant, ks, ndcg_k)
     metrics.update(ranking_metrics(ranked, relevant_cold, ks, ndcg_k, suffix="_cold"))
@@ -144,8 +161,9 @@ def fit_model(model: Recommender, data: RecData) -> Recommender:
     return model.fit(data.known, data.items)
 
 
-def evaluate_recommender(model: Recommender, data: RecData, fit: bool = True, progress: bool = False
-                         ) -> dict[str, float]:
+def evaluate_recommender(
+    model: Recommender, data: RecData, fit: bool = True, progress: bool = False
+) -> dict[str, float]:
     """Fit (optionally) and evaluate on the test part with train ∪ validation as each playlist's context."""
     started = time.perf_counter()
     if fit:
@@ -153,6 +171,12 @@ def evaluate_recommender(model: Recommender, data: RecData, fit: bool = True, pr
     fit_s = time.perf_counter() - started
     metrics = evaluate_ranking(model, data.known, data.test, data.cold_items(), progress=progress)
     metrics["fit_seconds"] = fit_s
-    log.info("%s: recall@100 %.4f (cold %.4f), ndcg@500 %.4f, fit %.1fs", model.name, metrics["recall@100"],
-             metrics["recall@100_cold"], metrics["ndcg@500"], fit_s)
+    log.info(
+        "%s: recall@100 %.4f (cold %.4f), ndcg@500 %.4f, fit %.1fs",
+        model.name,
+        metrics["recall@100"],
+        metrics["recall@100_cold"],
+        metrics["ndcg@500"],
+        fit_s,
+    )
     return metrics

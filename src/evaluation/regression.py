@@ -28,8 +28,10 @@ class Check:
     def line(self) -> str:
         seen = "missing" if self.observed is None else f"{self.observed:.4f}"
         verdict = "ok  " if self.ok else "FAIL"
-        return (f"{verdict} {self.method:<16} {self.metric:<22} expected {self.expected:.4f} ± {self.tolerance:.4f}"
-                f"  observed {seen} (mean of {self.n_runs} runs)")
+        return (
+            f"{verdict} {self.method:<16} {self.metric:<22} expected {self.expected:.4f} ± {self.tolerance:.4f}"
+            f"  observed {seen} (mean of {self.n_runs} runs)"
+        )
 
 
 def load_expected(path: str | Path) -> dict[str, dict[str, dict[str, float]]]:
@@ -47,8 +49,9 @@ def load_expected(path: str | Path) -> dict[str, dict[str, dict[str, float]]]:
     return {m: v for m, v in data.items() if not m.startswith("_")}
 
 
-def check_runs(runs: list[RunInfo], expected: dict[str, dict[str, dict[str, float]]],
-               methods: list[str] | None = None) -> list[Check]:
+def check_runs(
+    runs: list[RunInfo], expected: dict[str, dict[str, dict[str, float]]], methods: list[str] | None = None
+) -> list[Check]:
     """One check per expected (method, metric); the observed value is the mean over the method's runs."""
     checks = []
     for method, metrics in expected.items():
@@ -58,5 +61,7 @@ def check_runs(runs: list[RunInfo], expected: dict[str, dict[str, dict[str, floa
         for metric, spec in metrics.items():
             values = [r.metrics[metric] for r in mine if metric in r.metrics]
             observed = float(np.mean(values)) if values else None
-            checks.append(Check(method, metric, float(spec["value"]), float(spec["tol"]), observed, len(values)))
+            checks.append(
+                Check(method, metric, float(spec["value"]), float(spec["tol"]), observed, len(values))
+            )
     return checks

@@ -117,7 +117,9 @@ def cluster_playlists(
             smask = subs == s
             centre = Xc[smask].mean(axis=0)
             d = ((Xc[smask] - centre) ** 2).sum(axis=1)
-            sub_members = tracks.loc[mask].loc[smask].assign(_d=d).sort_values(["_d", "track_id"], kind="stable")
+            sub_members = (
+                tracks.loc[mask].loc[smask].assign(_d=d).sort_values(["_d", "track_id"], kind="stable")
+            )
             chosen = select_by_length(sub_members, max_tracks, target_minutes).sort_index()
             playlists.append(
                 make_playlist(

@@ -15,7 +15,12 @@ def default_seeds(tracks: pd.DataFrame, n: int) -> list[str]:
         return []
     pop = pd.to_numeric(tracks.get("popularity"), errors="coerce") if "popularity" in tracks else None
     frame = tracks.assign(_p=pop.fillna(-1) if pop is not None else 0)
-    return frame.sort_values(["_p", "track_id"], ascending=[False, True])["track_id"].head(n).astype(str).tolist()
+    return (
+        frame.sort_values(["_p", "track_id"], ascending=[False, True])["track_id"]
+        .head(n)
+        .astype(str)
+        .tolist()
+    )
 
 
 def seeded_playlists(
@@ -44,6 +49,8 @@ def seeded_playlists(
         first = tracks.iloc[position[seed]]
         title = f"{first.get('name', seed)} — {first.get('artist', '')}".strip(" —")
         out.append(
-            make_playlist(chosen, f"seed-{seed}", f"More like {title}", "seeded", f"Seed track {seed}", order=order)
+            make_playlist(
+                chosen, f"seed-{seed}", f"More like {title}", "seeded", f"Seed track {seed}", order=order
+            )
         )
     return out

@@ -34,14 +34,20 @@ class ALSRecommender(Recommender):
     threads: int = 0
     name: str = "als"
 
-    def fit(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None) -> ALSRecommender:
+    def fit(
+        self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
+    ) -> ALSRecommender:
         from implicit.cpu.als import AlternatingLeastSquares
 
         self._n_items = train.shape[1]
         with _one_blas_thread():
             self._model = AlternatingLeastSquares(
-                factors=self.factors, regularization=self.regularization, iterations=self.iterations,
-                alpha=self.alpha, random_state=self.seed, num_threads=self.threads,
+                factors=self.factors,
+                regularization=self.regularization,
+                iterations=self.iterations,
+                alpha=self.alpha,
+                random_state=self.seed,
+                num_threads=self.threads,
                 calculate_training_loss=False,
             )
             self._model.fit(sp.csr_matrix((train > 0).astype(np.float32)), show_progress=False)

@@ -32,8 +32,9 @@ class Recommender(ABC):
     def score(self, history: sp.csr_matrix) -> np.ndarray:
         """Scores (n_histories × n_items, float32) for each history row; higher = recommend first."""
 
-    def recommend(self, history: sp.csr_matrix | np.ndarray, k: int = 10, exclude_seen: bool = True
-                  ) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(
+        self, history: sp.csr_matrix | np.ndarray, k: int = 10, exclude_seen: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k item indices and scores per history row, the history's own items excluded."""
         history = as_history(history, self.n_items)
         scores = self.score(history)

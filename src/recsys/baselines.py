@@ -20,7 +20,9 @@ class RandomRecommender(Recommender):
     seed: int = 0
     name: str = "random"
 
-    def fit(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None) -> RandomRecommender:
+    def fit(
+        self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
+    ) -> RandomRecommender:
         self._n_items = train.shape[1]
         self._rng = np.random.default_rng(self.seed)
         return self
@@ -35,8 +37,9 @@ class PopularityRecommender(Recommender):
 
     name: str = "popularity"
 
-    def fit(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
-            ) -> PopularityRecommender:
+    def fit(
+        self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
+    ) -> PopularityRecommender:
         self._n_items = train.shape[1]
         counts = np.asarray((train > 0).sum(axis=0), dtype=np.float64).ravel()
         tie = np.nan_to_num(numeric_column(items, "popularity"), nan=0.0) / 1e4
@@ -58,7 +61,9 @@ class ItemKNNRecommender(Recommender):
     extra: Sequence[str] = ("release_year", "popularity")
     name: str = "item_knn"
 
-    def fit(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None) -> ItemKNNRecommender:
+    def fit(
+        self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
+    ) -> ItemKNNRecommender:
         self._n_items = train.shape[1]
         parts = [audio_matrix(items)] + [zscore(items[c])[:, None] for c in self.extra if c in items.columns]
         X = np.hstack(parts).astype(np.float32)

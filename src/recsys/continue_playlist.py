@@ -21,8 +21,10 @@ def seed_tracks(catalog: Catalog, tracks: Sequence[str], user: str | None, n_see
     if user is not None:
         held = catalog.interactions.loc[catalog.interactions["user_id"].astype(str) == str(user), "track_id"]
         if held.empty:
-            raise DataError(f"user/playlist {user!r} not found in the interactions "
-                            f"(e.g. {catalog.interactions['user_id'].iloc[0]!r})")
+            raise DataError(
+                f"user/playlist {user!r} not found in the interactions "
+                f"(e.g. {catalog.interactions['user_id'].iloc[0]!r})"
+            )
         ids = sorted(held.astype(str).unique())
         return ids[:n_seed] if n_seed else ids
     if not tracks:
@@ -30,14 +32,21 @@ def seed_tracks(catalog: Catalog, tracks: Sequence[str], user: str | None, n_see
     return [str(t) for t in tracks]
 
 
-def continue_playlist(run_dir: str | Path, tracks: pd.DataFrame, seeds: Sequence[str], n: int = 20,
-                      model_name: str = "two_tower") -> pd.DataFrame:
+def continue_playlist(
+    run_dir: str | Path,
+    tracks: pd.DataFrame,
+    seeds: Sequence[str],
+    n: int = 20,
+    model_name: str = "two_tower",
+) -> pd.DataFrame:
     """Top-`n` tracks (not already in the playlist) for the playlist `seeds`, with names and scores."""
     module, _ = load_two_tower(run_dir, model_name)
     ids = tracks["track_id"].astype(str)
     if len(ids) != module.hparams.n_items:
-        raise DataError(f"{run_dir}: the model was trained on {module.hparams.n_items} tracks but the catalogue "
-                        f"has {len(ids)}; pass the same data=... as the run")
+        raise DataError(
+            f"{run_dir}: the model was trained on {module.hparams.n_items} tracks but the catalogue "
+            f"has {len(ids)}; pass the same data=... as the run"
+        )
     index = pd.Index(ids)
     pos = index.get_indexer(list(seeds))
     unknown = [s for s, p in zip(seeds, pos, strict=True) if p < 0]
@@ -48,7 +57,12 @@ def continue_playlist(run_dir: str | Path, tracks: pd.DataFrame, seeds: Sequence
     scores[0, pos] = -np.inf
     top, vals = top_k(scores, n)
     chosen = tracks.iloc[top[0]]
-    return pd.DataFrame({"rank": np.arange(1, len(top[0]) + 1), "track_id": chosen["track_id"].astype(str).to_numpy(),
-                         "name": chosen.get("name", pd.Series([None] * len(chosen))).to_numpy(),
-                         "artist": chosen.get("artist", pd.Series([None] * len(chosen))).to_numpy(),
-                         "score": np.round(vals[0], 5)})
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(top[0]) + 1),
+            "track_id": chosen["track_id"].astype(str).to_numpy(),
+            "name": chosen.get("name", pd.Series([None] * len(chosen))).to_numpy(),
+            "artist": chosen.get("artist", pd.Series([None] * len(chosen))).to_numpy(),
+            "score": np.round(vals[0], 5),
+        }
+    )

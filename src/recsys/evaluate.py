@@ -17,8 +17,16 @@ from src.utils.io import write_csv, write_json, write_text
 
 log = logging.getLogger(__name__)
 
-TABLE_METRICS = ("recall@10", "recall@100", "recall@500", "r_precision", "ndcg@500",
-                 "recall@100_cold", "ndcg@500_cold", "fit_seconds")
+TABLE_METRICS = (
+    "recall@10",
+    "recall@100",
+    "recall@500",
+    "r_precision",
+    "ndcg@500",
+    "recall@100_cold",
+    "ndcg@500_cold",
+    "fit_seconds",
+)
 
 
 def summary_table(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS) -> str:
@@ -43,8 +51,10 @@ def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
         raise DataError(f"unknown model(s) {unknown}; configured: {', '.join(cfg.recommenders)}")
     catalog = instantiate(cfg.data, _convert_="all").load()
     if catalog.interactions.empty:
-        raise DataError(f"{catalog.report.source}: no interactions to evaluate recommenders on "
-                        "(set data.user_column to the playlist/user column)")
+        raise DataError(
+            f"{catalog.report.source}: no interactions to evaluate recommenders on "
+            "(set data.user_column to the playlist/user column)"
+        )
     rows = []
     for seed in cfg.split_seeds:
         split = split_interactions(catalog.interactions, seed=int(seed))
@@ -55,7 +65,10 @@ def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
             extra = {}
             retriever = getattr(model, "retriever", model)
             if hasattr(retriever, "train_seconds"):
-                extra = {"train_seconds": retriever.train_seconds, "samples_per_second": retriever.samples_per_second}
+                extra = {
+                    "train_seconds": retriever.train_seconds,
+                    "samples_per_second": retriever.samples_per_second,
+                }
             rows.append({"model": name, "split_seed": int(seed), **metrics, **extra})
             if retriever is not model and not isinstance(retriever, dict):
                 # the first stage alone, already fitted: its numbers come for free beside the re-ranked ones
@@ -64,10 +77,18 @@ def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
             log.info("seed %s %s: %s", seed, name, {k: round(float(v), 4) for k, v in metrics.items()})
             write_csv(out_dir / "recsys_runs.csv", pd.DataFrame(rows))  # partial results survive a crash
     runs = pd.DataFrame(rows)
-    table = summary_table(runs, TABLE_METRICS + (("train_seconds", "samples_per_second")
-                                                 if "train_seconds" in runs else ()))
+    table = summary_table(
+        runs, TABLE_METRICS + (("train_seconds", "samples_per_second") if "train_seconds" in runs else ())
+    )
     write_text(out_dir / "recsys_table.md", table + "\n")
     means = runs.drop(columns="split_seed").groupby("model").mean(numeric_only=True)
-    write_json(out_dir / "metrics.json", {f"{model}/{k}": float(v) for model, row in means.iterrows()
-                                          for k, v in row.items() if np.isfinite(v)})
+    write_json(
+        out_dir / "metrics.json",
+        {
+            f"{model}/{k}": float(v)
+            for model, row in means.iterrows()
+            for k, v in row.items()
+            if np.isfinite(v)
+        },
+    )
     return table

@@ -31,8 +31,9 @@ class HeuristicRecommender(Recommender):
     w_popularity: float = 0.0
     name: str = "heuristic"
 
-    def fit(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
-            ) -> HeuristicRecommender:
+    def fit(
+        self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
+    ) -> HeuristicRecommender:
         self._n_items = len(items)
         artist, n_artist = category_codes(items, "artist")
         album, n_album = category_codes(items.assign(album=album_key(items)), "album")
@@ -55,7 +56,9 @@ class HeuristicRecommender(Recommender):
         centre = np.asarray(pool @ self._audio)
         norms = np.linalg.norm(centre, axis=1, keepdims=True)
         score += (centre / np.where(norms > 0, norms, 1.0)) @ self._audio.T * self.w_audio
-        year_pool = row_normalize(sp.csr_matrix(history > 0, dtype=np.float32).multiply(self._has_year[None, :]))
+        year_pool = row_normalize(
+            sp.csr_matrix(history > 0, dtype=np.float32).multiply(self._has_year[None, :])
+        )
         mean_year = np.asarray(year_pool @ self._year).ravel()
         score -= np.abs(self._year[None, :] - mean_year[:, None]) * self.w_year
         score += self._popularity[None, :] * self.w_popularity

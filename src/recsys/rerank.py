@@ -37,8 +37,9 @@ class RerankedRecommender(Recommender):
     name: str = "reranked"
     uses_validation: bool = True
 
-    def fit(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
-            ) -> RerankedRecommender:
+    def fit(
+        self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
+    ) -> RerankedRecommender:
         if val is None or val.nnz == 0:
             raise ValueError("the re-ranker needs a validation part to learn from")
         self._n_items = train.shape[1]
@@ -52,10 +53,16 @@ class RerankedRecommender(Recommender):
         self._artist_seen = np.log1p(self._heuristic._artist @ playlists_per_artist.astype(np.float32))
         users = np.flatnonzero((np.diff(val.indptr) > 0) & (np.diff(train.indptr) > 0))
         X, y = self._pairs(train[users], val[users], np.random.default_rng(self.seed))
-        self._model = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=0.05,
-                                                     max_leaf_nodes=31, random_state=self.seed)
+        self._model = HistGradientBoostingClassifier(
+            max_iter=self.max_iter, learning_rate=0.05, max_leaf_nodes=31, random_state=self.seed
+        )
         self._model.fit(X, y)
-        log.info("re-ranker: %d pairs (%d positives) from %d validation playlists", len(y), int(y.sum()), len(users))
+        log.info(
+            "re-ranker: %d pairs (%d positives) from %d validation playlists",
+            len(y),
+            int(y.sum()),
+            len(users),
+        )
         return self
 
     def _features(self, history: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,29 +83,46 @@ class RerankedRecommender(Recommender):
         masked_heur = np.where(seen, -np.inf, heur)
         k = min(self.n_candidates, history.shape[1] - 1)
         cand = np.concatenate([top_k(masked_base, k)[0], top_k(masked_heur, k)[0]], axis=1)
-        cand = np.stack([np.unique(r)[:2 * k] if len(np.unique(r)) >= 2 * k else
-                         np.pad(np.unique(r), (0, 2 * k - len(np.unique(r))), mode="edge") for r in cand])
+        cand = np.stack(
+            [
+                np.unique(r)[: 2 * k]
+                if len(np.unique(r)) >= 2 * k
+                else np.pad(np.unique(r), (0, 2 * k - len(np.unique(r))), mode="edge")
+                for r in cand
+            ]
+        )
         rank = np.argsort(np.argsort(-masked_base, axis=1), axis=1)
         rows = np.arange(len(cand))[:, None]
-        feats = np.stack([
-            base[rows, cand], np.log1p(rank[rows, cand]), artist[rows, cand], album[rows, cand],
-            audio[rows, cand], year[rows, cand], np.broadcast_to(h._popularity[cand], cand.shape),
-            np.broadcast_to(self._artist_seen[cand], cand.shape), heur[rows, cand],
-            np.broadcast_to(np.log1p(np.asarray(history.sum(axis=1))), cand.shape),
-        ], axis=-1).astype(np.float32)
+        feats = np.stack(
+            [
+                base[rows, cand],
+                np.log1p(rank[rows, cand]),
+                artist[rows, cand],
+                album[rows, cand],
+                audio[rows, cand],
+                year[rows, cand],
+                np.broadcast_to(h._popularity[cand], cand.shape),
+                np.broadcast_to(self._artist_seen[cand], cand.shape),
+                heur[rows, cand],
+                np.broadcast_to(np.log1p(np.asarray(history.sum(axis=1))), cand.shape),
+            ],
+            axis=-1,
+        ).astype(np.float32)
         return cand, feats, base
 
-    def _pairs(self, context: sp.csr_matrix, targets: sp.csr_matrix, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def _pairs(
+        self, context: sp.csr_matrix, targets: sp.csr_matrix, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         X, y = [], []
         for start in range(0, context.shape[0], 128):
-            cand, feats, _ = self._features(context[start:start + 128])
-            tgt = targets[start:start + 128]
+            cand, feats, _ = self._features(context[start : start + 128])
+            tgt = targets[start : start + 128]
             for i in range(len(cand)):
-                pos = np.isin(cand[i], tgt.indices[tgt.indptr[i]:tgt.indptr[i + 1]])
+                pos = np.isin(cand[i], tgt.indices[tgt.indptr[i] : tgt.indptr[i + 1]])
                 neg = np.flatnonzero(~pos)
-                take = rng.choice(neg, min(len(neg), max(1, int(pos.sum())) * self.negatives_per_positive),
-                                  replace=False)
+                take = rng.choice(
+                    neg, min(len(neg), max(1, int(pos.sum())) * self.negatives_per_positive), replace=False
+                )
                 keep = np.concatenate([np.flatnonzero(pos), take])
                 X.append(feats[i, keep])
                 y.append(pos[keep])

@@ -99,7 +99,11 @@ def write_report(
         summary=summary,
         profiles=profiles.to_html(index=False, border=0, float_format=lambda v: f"{v:.2f}"),
         playlists=cards,
-        comparison=comparison.to_html(border=0, float_format=lambda v: f"{v:.3f}") if comparison is not None else "",
-        data_report=pd.DataFrame(list(flat_report.items()), columns=["item", "value"]).to_html(index=False, border=0),
+        comparison=comparison.to_html(border=0, float_format=lambda v: f"{v:.3f}")
+        if comparison is not None
+        else "",
+        data_report=pd.DataFrame(list(flat_report.items()), columns=["item", "value"]).to_html(
+            index=False, border=0
+        ),
     )
     return write_text(path, html)

@@ -75,21 +75,40 @@ def plot_centroid_heatmap(profiles: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_distance_heatmap(distances: pd.DataFrame, path: Path) -> Path:
-    return _heatmap(distances, path, "Cluster-to-cluster distance (z-score profiles)", "viridis", False, ".1f")
+    return _heatmap(
+        distances, path, "Cluster-to-cluster distance (z-score profiles)", "viridis", False, ".1f"
+    )
 
 
-def plot_map(X: np.ndarray, labels: np.ndarray, path: Path, names: dict[int, str], seed: int = 0,
-             max_points: int = 8000) -> Path:
+def plot_map(
+    X: np.ndarray,
+    labels: np.ndarray,
+    path: Path,
+    names: dict[int, str],
+    seed: int = 0,
+    max_points: int = 8000,
+) -> Path:
     """2-D PCA map of the clustered space (seeded sample), coloured by cluster."""
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(X), size=min(max_points, len(X)), replace=False))
     dims = min(2, X.shape[1])
-    coords = PCA(n_components=dims, random_state=seed).fit_transform(X[idx]) if dims == 2 else np.c_[X[idx], 0 * X[idx]]
+    coords = (
+        PCA(n_components=dims, random_state=seed).fit_transform(X[idx])
+        if dims == 2
+        else np.c_[X[idx], 0 * X[idx]]
+    )
     fig, ax = plt.subplots(figsize=(7.5, 6))
     cmap = plt.get_cmap("tab20")
     for c in np.unique(labels):
         m = labels[idx] == c
-        ax.scatter(coords[m, 0], coords[m, 1], s=4, alpha=0.6, color=cmap(int(c) % 20), label=f"{c}: {names.get(int(c), '')}"[:40])
+        ax.scatter(
+            coords[m, 0],
+            coords[m, 1],
+            s=4,
+            alpha=0.6,
+            color=cmap(int(c) % 20),
+            label=f"{c}: {names.get(int(c), '')}"[:40],
+        )
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     ax.set_title("Tracks in the clustered space (PCA), coloured by cluster")
@@ -119,7 +138,9 @@ def plot_smoothness(before: dict[str, float], after: dict[str, float], path: Pat
     fig, axes = plt.subplots(1, 3, figsize=(8, 3))
     for ax, key in zip(axes, keys, strict=True):
         ax.bar(["before", "after"], [before.get(key, 0), after.get(key, 0)], color=["#bbb", "#2a9d8f"])
-        ax.set_title({"tempo_bpm": "tempo step (BPM)", "camelot": "key step (Camelot)", "energy": "energy step"}[key])
+        ax.set_title(
+            {"tempo_bpm": "tempo step (BPM)", "camelot": "key step (Camelot)", "energy": "energy step"}[key]
+        )
     fig.suptitle("Playlist transitions: catalogue order vs ordered for listening")
     fig.tight_layout()
     return _save(fig, path)

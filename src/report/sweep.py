@@ -32,7 +32,7 @@ def plot_comparison(table: pd.DataFrame, path: Path) -> Path:
         ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right", fontsize=8)
         ax.set_title(metric, fontsize=9)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(metrics):]:
+    for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     fig.suptitle("Methods compared (mean ± std over seeds)")
     fig.tight_layout()
@@ -84,7 +84,9 @@ def _common_seed(runs: list[RunInfo]) -> str | None:
     return sorted(common)[0] if common else None
 
 
-def write_sweep_report(runs: list[RunInfo], table: pd.DataFrame, markdown_html: str, plot: Path, path: Path) -> Path:
+def write_sweep_report(
+    runs: list[RunInfo], table: pd.DataFrame, markdown_html: str, plot: Path, path: Path
+) -> Path:
     """Comparison table, per-method elbow/heatmaps side by side, same-seed example playlists."""
     first: dict[str, RunInfo] = {}
     for run in sorted(runs, key=lambda r: (r.seed if r.seed is not None else 0, str(r.path))):
@@ -101,8 +103,12 @@ def write_sweep_report(runs: list[RunInfo], table: pd.DataFrame, markdown_html: 
         per_method.append({"method": method, "figures": figs, "seed_title": title, "seed_table": seed_table})
     env = Environment(autoescape=select_autoescape(default=True))
     html = env.from_string(_TEMPLATE).render(
-        n=max(1, len(per_method)), n_runs=len(runs), methods=list(table.index), table=markdown_html,
-        plot=_data_uri(plot), per_method=per_method,
+        n=max(1, len(per_method)),
+        n_runs=len(runs),
+        methods=list(table.index),
+        table=markdown_html,
+        plot=_data_uri(plot),
+        per_method=per_method,
         sections=[("Elbow curves", "elbow"), ("Cluster profiles", "centroid_heatmap"), ("2-D maps", "map")],
     )
     return write_text(path, html)

@@ -79,8 +79,15 @@ class RunLogger:
         log.info("W&B run %s (%s mode) under %s", self.run.id, mode, dir)
         write_json(
             Path(dir) / "wandb_run.json",
-            {"id": self.run.id, "name": self.run.name, "group": group, "tags": list(tags or []),
-             "project": project, "mode": mode, "dir": str(Path(self.run.dir).parent)},
+            {
+                "id": self.run.id,
+                "name": self.run.name,
+                "group": group,
+                "tags": list(tags or []),
+                "project": project,
+                "mode": mode,
+                "dir": str(Path(self.run.dir).parent),
+            },
         )
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
@@ -89,7 +96,9 @@ class RunLogger:
         self.run.summary.update(clean)
 
     def log_figures(self, figures: Mapping[str, Path]) -> None:
-        self.run.log({f"figures/{Path(p).stem}": self._wandb.Image(str(p), caption=c) for c, p in figures.items()})
+        self.run.log(
+            {f"figures/{Path(p).stem}": self._wandb.Image(str(p), caption=c) for c, p in figures.items()}
+        )
 
     def log_table(self, name: str, frame: pd.DataFrame) -> None:
         self.run.log({name: self._wandb.Table(dataframe=frame.astype(str))})

@@ -58,7 +58,9 @@ def load_catalog(cfg: DictConfig) -> Catalog:
     return instantiate(cfg.data, _convert_="all").load()
 
 
-def prepare_features(cfg: DictConfig, catalog: Catalog, run_dir: Path) -> tuple[FeatureTransformer, np.ndarray]:
+def prepare_features(
+    cfg: DictConfig, catalog: Catalog, run_dir: Path
+) -> tuple[FeatureTransformer, np.ndarray]:
     """Fit the feature transformer and save it (`features.joblib`) so new tracks get the same transform."""
     config: FeatureConfig = instantiate(cfg.features, _convert_="all")
     transformer = FeatureTransformer(config)
@@ -72,31 +74,52 @@ def make_embedding(cfg: DictConfig, ctx: EmbedContext) -> Embedding:
     embedder = instantiate(cfg.embedding, _convert_="all")
     embedding = embedder(ctx)
     save_embedding(embedding, ctx.run_dir / "embeddings")
-    log.info("embedding '%s': %d × %d → %s", embedding.name, len(embedding.vectors), embedding.dim,
-             ctx.run_dir / "embeddings")
+    log.info(
+        "embedding '%s': %d × %d → %s",
+        embedding.name,
+        len(embedding.vectors),
+        embedding.dim,
+        ctx.run_dir / "embeddings",
+    )
     return embedding
 
 
-def cluster_embedding(cfg: DictConfig, X: np.ndarray, seed: int, progress: bool) -> tuple[KChoice | None, KMeansResult]:
+def cluster_embedding(
+    cfg: DictConfig, X: np.ndarray, seed: int, progress: bool
+) -> tuple[KChoice | None, KMeansResult]:
     """Choose k (elbow knee, or the configured int) and fit the final k-means."""
     c = cfg.cluster
     choice = None
     if str(c.k) == "auto":
         choice = choose_k(
-            X, c.k_min, c.k_max, engine=c.engine, seed=seed, n_init=c.elbow_n_init,
-            silhouette_size=c.silhouette_size, progress=progress, n_iter=c.n_iter,
+            X,
+            c.k_min,
+            c.k_max,
+            engine=c.engine,
+            seed=seed,
+            n_init=c.elbow_n_init,
+            silhouette_size=c.silhouette_size,
+            progress=progress,
+            n_iter=c.n_iter,
         )
         k = choice.k
     else:
         k = int(c.k)
         log.info("k=%d fixed by configuration", k)
     result = fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
-    log.info("k-means (%s): k=%d, inertia %.6g, %d iterations", result.engine, k, result.inertia, result.n_iter)
+    log.info(
+        "k-means (%s): k=%d, inertia %.6g, %d iterations", result.engine, k, result.inertia, result.n_iter
+    )
     return choice, result
 
 
 def evaluate_clusters(
-    cfg: DictConfig, catalog: Catalog, X: np.ndarray, result: KMeansResult, split: pd.DataFrame | None, seed: int
+    cfg: DictConfig,
+    catalog: Catalog,
+    X: np.ndarray,
+    result: KMeansResult,
+    split: pd.DataFrame | None,
+    seed: int,
 ) -> dict[str, float]:
     """EVALUATION.md metrics for the chosen clustering plus the fixed-k comparison points."""
     ev, c = cfg.evaluation, cfg.cluster
@@ -106,8 +129,11 @@ def evaluate_clusters(
     metrics.update(label_metrics(catalog.labels, labels_series))
     metrics.update(internal_metrics(X, result.labels, ev.silhouette_size, seed=0))
     if ev.stability_seeds and ev.stability_seeds > 1 and result.k > 1:
-        metrics["stability_ari"] = stability_ari(X, result.k, ev.stability_seeds, engine=c.engine, n_iter=c.n_iter)
+        metrics["stability_ari"] = stability_ari(
+            X, result.k, ev.stability_seeds, engine=c.engine, n_iter=c.n_iter
+        )
     test = split[split["part"] == "test"] if split is not None else None
+    val = split[split["part"] == "val"] if split is not None else None
     has_pairs = not catalog.interactions.empty
 
     def lifts(series: pd.Series, k: int) -> None:
@@ -116,6 +142,10 @@ def evaluate_clusters(
         metrics[f"coplaylist_lift@{k}"] = coplaylist_lift(series, catalog.interactions)
         if test is not None:
             metrics[f"heldout_lift@{k}"] = coplaylist_lift(series, catalog.interactions, test)
+        if (
+            val is not None and not val.empty
+        ):  # the same over validation pairs: for choosing settings, not test
+            metrics[f"val_lift@{k}"] = coplaylist_lift(series, catalog.interactions, val)
 
     lifts(labels_series, result.k)
     if has_pairs:
@@ -125,7 +155,11 @@ def evaluate_clusters(
     for k in ev.fixed_k or []:
         if k >= len(X):
             continue
-        fixed = result if k == result.k else fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
+        fixed = (
+            result
+            if k == result.k
+            else fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
+        )
         series = pd.Series(fixed.labels, index=ids)
         for name, value in label_metrics(catalog.labels, series).items():
             if name.startswith("nmi_"):
@@ -151,8 +185,14 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     rc = cfg.cluster.recluster
     if rc.enabled:
         sub, info = recluster(
-            X, result.labels, min_size=rc.min_size, k_max=rc.k_max, k=rc.k, engine=cfg.cluster.engine,
-            seed=seed, progress=progress,
+            X,
+            result.labels,
+            min_size=rc.min_size,
+            k_max=rc.k_max,
+            k=rc.k,
+            engine=cfg.cluster.engine,
+            seed=seed,
+            progress=progress,
         )
     else:
         sub, info = np.zeros(len(X), dtype=np.int64), {}
@@ -181,17 +221,38 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     names = interpretation.names()
     figures: dict[str, Path] = {}
     if choice is not None:
-        figures["Elbow and silhouette curves, chosen k marked"] = plots.plot_elbow(choice, figures_dir / "elbow.png")
+        figures["Elbow and silhouette curves, chosen k marked"] = plots.plot_elbow(
+            choice, figures_dir / "elbow.png"
+        )
         write_json(run_dir / "k_choice.json", choice.to_dict())
     figures["Cluster profiles: mean z-score per feature"] = plots.plot_centroid_heatmap(
-        interpretation.profiles, figures_dir / "centroid_heatmap.png")
+        interpretation.profiles, figures_dir / "centroid_heatmap.png"
+    )
     figures["Cluster-to-cluster distances"] = plots.plot_distance_heatmap(
-        interpretation.distances, figures_dir / "cluster_distances.png")
-    figures["2-D map of tracks coloured by cluster"] = plots.plot_map(X, result.labels, figures_dir / "map.png", names, seed)
-    figures["Cluster sizes (segments: sub-clusters)"] = plots.plot_sizes(clusters, names, figures_dir / "cluster_sizes.png")
+        interpretation.distances, figures_dir / "cluster_distances.png"
+    )
+    figures["2-D map of tracks coloured by cluster"] = plots.plot_map(
+        X, result.labels, figures_dir / "map.png", names, seed
+    )
+    figures["Cluster sizes (segments: sub-clusters)"] = plots.plot_sizes(
+        clusters, names, figures_dir / "cluster_sizes.png"
+    )
     write_parquet(run_dir / "cluster_profiles.parquet", interpretation.profiles)
-    return ClusterRun(run_dir, catalog, transformer, embedding, split, choice, result, clusters, info,
-                      interpretation, metrics, figures, comparison)
+    return ClusterRun(
+        run_dir,
+        catalog,
+        transformer,
+        embedding,
+        split,
+        choice,
+        result,
+        clusters,
+        info,
+        interpretation,
+        metrics,
+        figures,
+        comparison,
+    )
 
 
 def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd.DataFrame]:
@@ -205,8 +266,15 @@ def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd
             for s, name in interpret_clusters(tracks.loc[mask].reset_index(drop=True), subs).names().items():
                 sub_names[(int(c), int(s))] = name
     playlists = cluster_playlists(
-        tracks, X, run.clusters, run.interpretation.names(), sub_names, max_tracks=p.max_tracks,
-        target_minutes=p.target_minutes, include_subclusters=p.subclusters, order=p.order,
+        tracks,
+        X,
+        run.clusters,
+        run.interpretation.names(),
+        sub_names,
+        max_tracks=p.max_tracks,
+        target_minutes=p.target_minutes,
+        include_subclusters=p.subclusters,
+        order=p.order,
     )
     seeds = list(p.seeds) or default_seeds(tracks, p.n_auto_seeds)
     playlists += seeded_playlists(tracks, X, seeds, size=p.seeded_size, order=p.order, index=build_index(X))
@@ -222,7 +290,9 @@ def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
         out[f"transition_{name}_after"] = float(np.mean([p.smoothness_after[key] for p in playlists]))
     targeted = [p for p in playlists if p.target_minutes]
     if targeted:
-        out["duration_error"] = float(np.mean([abs(p.minutes - p.target_minutes) / p.target_minutes for p in targeted]))
+        out["duration_error"] = float(
+            np.mean([abs(p.minutes - p.target_minutes) / p.target_minutes for p in targeted])
+        )
     return out
 
 
@@ -259,16 +329,25 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         run = run_clustering(cfg, run_dir)
         playlists, table = make_playlists(cfg, run)
         metrics = {**run.metrics, **playlist_metrics(playlists)}
-        before = {k: float(np.mean([p.smoothness_before[k] for p in playlists])) for k in ("tempo_bpm", "camelot", "energy")}
-        after = {k: float(np.mean([p.smoothness_after[k] for p in playlists])) for k in ("tempo_bpm", "camelot", "energy")}
+        before = {
+            k: float(np.mean([p.smoothness_before[k] for p in playlists]))
+            for k in ("tempo_bpm", "camelot", "energy")
+        }
+        after = {
+            k: float(np.mean([p.smoothness_after[k] for p in playlists]))
+            for k in ("tempo_bpm", "camelot", "energy")
+        }
         run.figures["Playlist transitions before vs after ordering"] = plots.plot_smoothness(
-            before, after, run_dir / "figures" / "transitions.png")
+            before, after, run_dir / "figures" / "transitions.png"
+        )
         notes = [run.choice.reason if run.choice else f"k={run.result.k} fixed by configuration"]
         report = write_report(
             run_dir / "report.html",
             title="Playlist Lab report",
-            subtitle=(f"{len(run.catalog.tracks)} tracks from {run.catalog.report.source} · embedding "
-                      f"'{run.embedding.name}' ({run.embedding.dim} dims) · k={run.result.k} · seed {cfg.seed}"),
+            subtitle=(
+                f"{len(run.catalog.tracks)} tracks from {run.catalog.report.source} · embedding "
+                f"'{run.embedding.name}' ({run.embedding.dim} dims) · k={run.result.k} · seed {cfg.seed}"
+            ),
             metrics=metrics,
             figures=run.figures,
             profiles=run.interpretation.profiles,

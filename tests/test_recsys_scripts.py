@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import synthetic_tracks
 from helpers import TINY, run_script
 
-TT_FAST = ["embedding.max_epochs=3", "embedding.model.n_negatives=64", "embedding.model.eval_every=1",
-           "embedding.datamodule.batch_size=4"]
+TT_FAST = [
+    "embedding.max_epochs=3",
+    "embedding.model.n_negatives=64",
+    "embedding.model.eval_every=1",
+    "embedding.datamodule.batch_size=4",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,28 +30,47 @@ def playlists_csv(tmp_path_factory):
 
 
 def _data(path) -> list[str]:
-    return ["data=csv", f"data.path={path}", "data.user_column=playlist_id", "data.label_columns=[playlist_genre]"]
+    return [
+        "data=csv",
+        f"data.path={path}",
+        "data.user_column=playlist_id",
+        "data.label_columns=[playlist_genre]",
+    ]
 
 
 def test_evaluate_recsys_prints_one_table(tmp_path, playlists_csv):
     out = tmp_path / "ev"
-    result = run_script("evaluate_recsys.py", *_data(playlists_csv), "models=[random,popularity,item_knn,heuristic]",
-                        "split_seeds=[0,1]", f"hydra.run.dir={out}")
+    result = run_script(
+        "evaluate_recsys.py",
+        *_data(playlists_csv),
+        "models=[random,popularity,item_knn,heuristic]",
+        "split_seeds=[0,1]",
+        f"hydra.run.dir={out}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| heuristic | 2 |" in result.stdout and "recall@100_cold" in result.stdout
     runs = pd.read_csv(out / "recsys_runs.csv")
     assert len(runs) == 8 and set(runs["split_seed"]) == {0, 1}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["item_knn/recall@100_cold"] > metrics["popularity/recall@100_cold"] == 0
-    bad = run_script("evaluate_recsys.py", *_data(playlists_csv), "models=[nope]", f"hydra.run.dir={tmp_path / 'b'}")
+    bad = run_script(
+        "evaluate_recsys.py", *_data(playlists_csv), "models=[nope]", f"hydra.run.dir={tmp_path / 'b'}"
+    )
     assert bad.returncode == 2 and "unknown model" in bad.stderr and "Traceback" not in bad.stderr
 
 
 @pytest.mark.slow
 def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv):
     run = tmp_path / "run"
-    result = run_script("pipeline.py", *TINY, *_data(playlists_csv), "embedding=two_tower", "cluster.k=3",
-                        *TT_FAST, f"hydra.run.dir={run}")
+    result = run_script(
+        "pipeline.py",
+        *TINY,
+        *_data(playlists_csv),
+        "embedding=two_tower",
+        "cluster.k=3",
+        *TT_FAST,
+        f"hydra.run.dir={run}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((run / "metrics.json").read_text())
     for key in ("recall@10", "recall@50", "recall@100", "recall@500", "r_precision", "ndcg@500"):
@@ -62,23 +86,49 @@ def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv):
     new_csv = tmp_path / "new.csv"
     new.to_csv(new_csv, index=False)
     out = tmp_path / "new.parquet"
-    embed = run_script("embed.py", f"model_dir={run}", f"input={new_csv}", f"output={out}",
-                       f"hydra.run.dir={tmp_path / 'embed'}")
+    embed = run_script(
+        "embed.py",
+        f"model_dir={run}",
+        f"input={new_csv}",
+        f"output={out}",
+        f"hydra.run.dir={tmp_path / 'embed'}",
+    )
     assert embed.returncode == 0, embed.stderr[-3000:]
     vectors = pd.read_parquet(out)
-    assert list(vectors["track_id"]) == list(new["track_id"]) and len(vectors["vector"][0]) == emb["vector"][0].size
+    assert (
+        list(vectors["track_id"]) == list(new["track_id"])
+        and len(vectors["vector"][0]) == emb["vector"][0].size
+    )
 
-    rec = run_script("recommend.py", f"run_dir={run}", *_data(playlists_csv), "tracks=[t0000,t0003]", "n=7",
-                     f"hydra.run.dir={tmp_path / 'rec'}")
+    rec = run_script(
+        "recommend.py",
+        f"run_dir={run}",
+        *_data(playlists_csv),
+        "tracks=[t0000,t0003]",
+        "n=7",
+        f"hydra.run.dir={tmp_path / 'rec'}",
+    )
     assert rec.returncode == 0, rec.stderr[-3000:]
     table = pd.read_csv(tmp_path / "rec" / "recommendations.csv")
     assert len(table) == 7 and not {"t0000", "t0003"} & set(table["track_id"])
     assert table["score"].is_monotonic_decreasing
-    user = run_script("recommend.py", f"run_dir={run}", *_data(playlists_csv), "user=edm-0", "n_seed_tracks=3",
-                      "n=4", f"hydra.run.dir={tmp_path / 'rec2'}")
+    user = run_script(
+        "recommend.py",
+        f"run_dir={run}",
+        *_data(playlists_csv),
+        "user=edm-0",
+        "n_seed_tracks=3",
+        "n=4",
+        f"hydra.run.dir={tmp_path / 'rec2'}",
+    )
     assert user.returncode == 0 and "continuing 3 track(s)" in user.stdout
-    bad = run_script("recommend.py", f"run_dir={run}", *_data(playlists_csv), "tracks=[nope]",
-                     f"hydra.run.dir={tmp_path / 'rec3'}")
+    bad = run_script(
+        "recommend.py",
+        f"run_dir={run}",
+        *_data(playlists_csv),
+        "tracks=[nope]",
+        f"hydra.run.dir={tmp_path / 'rec3'}",
+    )
     assert bad.returncode == 2 and "not in the catalogue" in bad.stderr and "Traceback" not in bad.stderr
 
 
@@ -86,20 +136,43 @@ def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv):
 def test_pipeline_hybrid(tmp_path, playlists_csv):
     run = tmp_path / "hy"
     fast = [o.replace("embedding.", "embedding.two_tower.") for o in TT_FAST]
-    result = run_script("pipeline.py", *TINY, *_data(playlists_csv), "embedding=hybrid", "cluster.k=3", *fast,
-                        "embedding.two_tower.rerank=false", "embedding.audio.trainer.max_epochs=2",
-                        f"hydra.run.dir={run}")
+    result = run_script(
+        "pipeline.py",
+        *TINY,
+        *_data(playlists_csv),
+        "embedding=hybrid",
+        "cluster.k=3",
+        *fast,
+        "embedding.two_tower.rerank=false",
+        "embedding.audio.trainer.max_epochs=2",
+        "embedding.two_tower.space=affinity",
+        "embedding.two_tower.affinity.dim=4",
+        f"hydra.run.dir={run}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     emb = pd.read_parquet(run / "embeddings" / "hybrid.parquet")
-    assert len(emb["vector"][0]) == 64 + 8  # two-tower ⊕ autoencoder bottleneck
-    assert "recall@100" in json.loads((run / "metrics.json").read_text())
+    assert len(emb["vector"][0]) == 4 + 8  # playlist-affinity space (SVD to 4) ⊕ autoencoder bottleneck
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert (
+        "recall@100" in metrics
+        and np.isfinite(metrics["val_lift@3"])
+        and np.isfinite(metrics["heldout_lift@3"])
+    )
 
 
 def test_train_script_trains_two_tower(tmp_path, playlists_csv):
     run = tmp_path / "train"
-    result = run_script("train.py", "model=two_tower", *_data(playlists_csv), "logger=none", "progress=false",
-                        "trainer.max_epochs=2", "model.n_negatives=64", "datamodule.batch_size=4",
-                        f"hydra.run.dir={run}")
+    result = run_script(
+        "train.py",
+        "model=two_tower",
+        *_data(playlists_csv),
+        "logger=none",
+        "progress=false",
+        "trainer.max_epochs=2",
+        "model.n_negatives=64",
+        "datamodule.batch_size=4",
+        f"hydra.run.dir={run}",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(pd.read_parquet(run / "embeddings" / "two_tower.parquet")) == 300
     assert (run / "split.parquet").exists() and (run / "models" / "two_tower.json").exists()

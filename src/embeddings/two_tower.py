@@ -7,6 +7,10 @@ recommendation metrics of EVALUATION.md (`recall@K`, `r_precision`, `ndcg@500`, 
 (two-tower retrieval + the re-ranking stage when `rerank=true`), `two_tower/<metric>` the two-tower alone.
 The model is saved as `checkpoints/two_tower/model.ckpt` + `models/two_tower.json`, so `scripts/embed.py
 model_dir=RUN_DIR` and `scripts/recommend.py run_dir=RUN_DIR` can use it.
+
+`space=item` returns the item-tower vectors (the downstream embedding: FAISS neighbours, `embed.py`);
+`space=affinity` returns each track's playlist-affinity vector (src/embeddings/affinity.py), which clusters
+into playlist-coherent groups far better (heldout_lift) than the multi-modal retrieval space.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import torch
 
 from src.data.errors import DataError
 from src.data.features import FeatureTransformer
+from src.embeddings.affinity import affinity_vectors, playlist_scores
 from src.embeddings.context import EmbedContext
 from src.embeddings.store import Embedding
 from src.evaluation.recommend import evaluate_recommender, rec_data
@@ -34,15 +39,26 @@ from src.utils.io import atomic_path
 log = logging.getLogger(__name__)
 
 
-def save_two_tower(module: TwoTowerModule, transformer: FeatureTransformer | None, run_dir: Path,
-                   metrics: dict[str, float] | None = None) -> Path:
+def save_two_tower(
+    module: TwoTowerModule,
+    transformer: FeatureTransformer | None,
+    run_dir: Path,
+    metrics: dict[str, float] | None = None,
+) -> Path:
     """Checkpoint (Lightning format, vocabularies included) + fitted transformer + `models/<name>.json`."""
     target = Path(run_dir) / "checkpoints" / module.name
     target.mkdir(parents=True, exist_ok=True)
     ckpt = target / "model.ckpt"
     with atomic_path(ckpt) as tmp:
-        torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
-                    "pytorch-lightning_version": lightning.__version__, "item_vocab": module.vocab}, tmp)
+        torch.save(
+            {
+                "state_dict": module.state_dict(),
+                "hyper_parameters": dict(module.hparams),
+                "pytorch-lightning_version": lightning.__version__,
+                "item_vocab": module.vocab,
+            },
+            tmp,
+        )
     features = target / "features.joblib"
     if transformer is not None:
         transformer.save(features)
@@ -54,7 +70,9 @@ def load_two_tower(run_dir: str | Path, name: str = "two_tower") -> tuple[TwoTow
     """The two-tower model of a run directory (pipeline or scripts/train.py run) and its feature transformer."""
     trained = load_trained(run_dir, name)
     if not isinstance(trained.module, TwoTowerModule):
-        raise DataError(f"{run_dir}: model '{name}' is a {type(trained.module).__name__}, not a two-tower model")
+        raise DataError(
+            f"{run_dir}: model '{name}' is a {type(trained.module).__name__}, not a two-tower model"
+        )
     return trained.module, trained.transformer
 
 
@@ -69,6 +87,10 @@ class TwoTowerEmbedding:
         datamodule: further TwoTowerDataModule arguments.
         rerank: also fit the re-ranking stage (on the validation part) and report its metrics as the plain keys.
         checkpoint: a run directory with `models/<name>.json` to load instead of training (no metrics then).
+        space: `item` (item-tower vectors) or `affinity` (softmax over known playlists' scores, Hellinger rows).
+        affinity: `temperature` (τ of that softmax), `dim` (SVD dims, null = all), `max_playlists` (cap),
+            `context`: `train` (playlists' train tracks only, so `val_lift@k` is a clean criterion for choosing
+            τ and weights) or `known` (train ∪ validation).
         torch_threads: intra-op threads while training (null: torch's default).
         name: embedding name.
     """
@@ -79,9 +101,42 @@ class TwoTowerEmbedding:
     datamodule: dict[str, Any] = field(default_factory=dict)
     rerank: bool = True
     checkpoint: str | None = None
+    space: str = "item"
+    affinity: dict[str, Any] = field(default_factory=dict)
     torch_threads: int | None = None
     progress: bool = False
     name: str = "two_tower"
+
+    def __post_init__(self) -> None:
+        if self.space not in ("item", "affinity"):
+            raise DataError(f"embedding.space must be 'item' or 'affinity', not {self.space!r}")
+
+    def _space(self, module: TwoTowerModule, items: np.ndarray, ctx: EmbedContext) -> np.ndarray:
+        """The returned vectors: item-tower vectors, or playlist-affinity vectors over the non-test playlists."""
+        if self.space == "item":
+            return items
+        if ctx.split is None:
+            raise DataError(
+                "embedding.space=affinity needs the run's playlists (interactions): none were loaded"
+            )
+        opts = {
+            "temperature": 0.025,
+            "dim": 64,
+            "max_playlists": 20_000,
+            "context": "train",
+            **dict(self.affinity),
+        }
+        data = rec_data(ctx.catalog.tracks, ctx.split)
+        if opts["context"] not in ("train", "known"):
+            raise DataError(f"embedding.affinity.context must be 'train' or 'known', not {opts['context']!r}")
+        history = data.train if opts["context"] == "train" else data.known
+        scores = playlist_scores(
+            lambda h: module.score_histories(h, items), history, int(opts["max_playlists"])
+        )
+        log.info(
+            "two-tower affinity space: %d tracks × %d playlists, τ=%g", *scores.shape, opts["temperature"]
+        )
+        return affinity_vectors(scores, float(opts["temperature"]), opts["dim"], seed=ctx.seed)
 
     def __call__(self, ctx: EmbedContext) -> Embedding:
         ids = ctx.catalog.tracks["track_id"].to_numpy()
@@ -89,15 +144,24 @@ class TwoTowerEmbedding:
             module, transformer = load_two_tower(self.checkpoint, self.name)
             dense = transformer.transform(ctx.catalog.tracks)
             log.info("two-tower model loaded from %s", self.checkpoint)
-            return Embedding(self.name, ids, module.encode_tracks(ctx.catalog.tracks, dense))
+            items = module.encode_tracks(ctx.catalog.tracks, dense)
+            return Embedding(self.name, ids, self._space(module, items, ctx))
         if ctx.split is None:
-            raise DataError("embedding=two_tower needs interactions (playlists) in the data: none were loaded")
+            raise DataError(
+                "embedding=two_tower needs interactions (playlists) in the data: none were loaded"
+            )
         if self.torch_threads:
             torch.set_num_threads(int(self.torch_threads))
         data = rec_data(ctx.catalog.tracks, ctx.split)
-        retriever = TwoTowerRecommender(features=list(self.features), max_epochs=self.max_epochs,
-                                        model=dict(self.model), datamodule=dict(self.datamodule), seed=ctx.seed,
-                                        progress=self.progress, name=self.name)
+        retriever = TwoTowerRecommender(
+            features=list(self.features),
+            max_epochs=self.max_epochs,
+            model=dict(self.model),
+            datamodule=dict(self.datamodule),
+            seed=ctx.seed,
+            progress=self.progress,
+            name=self.name,
+        )
         metrics: dict[str, float] = {}
         if self.rerank:
             final = evaluate_recommender(RerankedRecommender(retriever, seed=ctx.seed), data)
@@ -109,8 +173,15 @@ class TwoTowerEmbedding:
         metrics.update({f"{self.name}/{k}": v for k, v in alone.items() if k != "fit_seconds"})
         metrics[f"{self.name}/train_seconds"] = retriever.train_seconds
         metrics[f"{self.name}/samples_per_second"] = retriever.samples_per_second
-        ctx.extras.setdefault("metrics", {}).update({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+        ctx.extras.setdefault("metrics", {}).update(
+            {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
+        )
         save_two_tower(retriever.module, retriever.dm.transformer, ctx.run_dir, metrics)
-        log.info("two-tower: recall@100 %.4f (cold %.4f), ndcg@500 %.4f; trained in %.0fs",
-                 metrics["recall@100"], metrics["recall@100_cold"], metrics["ndcg@500"], retriever.train_seconds)
-        return Embedding(self.name, ids, retriever.item_vectors)
+        log.info(
+            "two-tower: recall@100 %.4f (cold %.4f), ndcg@500 %.4f; trained in %.0fs",
+            metrics["recall@100"],
+            metrics["recall@100_cold"],
+            metrics["ndcg@500"],
+            retriever.train_seconds,
+        )
+        return Embedding(self.name, ids, self._space(retriever.module, retriever.item_vectors, ctx))

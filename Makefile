@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # Continuous evaluation: standard experiments, fixed seeds, checked against benchmarks/expected_metrics.json.
-EVAL_EXPERIMENTS ?= baseline_raw
+EVAL_EXPERIMENTS ?= baseline_raw,autoencoder,hybrid
 EVAL_SEEDS ?= 0,1,2
 EVAL_DIR ?= outputs/eval/sweep
 eval: $(STAMP)
@@ -33,7 +33,8 @@ eval: $(STAMP)
 	$(BIN)/python scripts/pipeline.py -m experiment=$(EVAL_EXPERIMENTS) seed=$(EVAL_SEEDS) progress=false \
 		hydra.sweep.dir=$(EVAL_DIR)
 	$(BIN)/python scripts/compare.py inputs=[$(EVAL_DIR)] hydra.run.dir=$(EVAL_DIR)/../compare logger=none
-	$(BIN)/python scripts/check_metrics.py inputs=[$(EVAL_DIR)] hydra.run.dir=$(EVAL_DIR)/../check
+	$(BIN)/python scripts/check_metrics.py inputs=[$(EVAL_DIR)] methods=[$(EVAL_EXPERIMENTS)] \
+		hydra.run.dir=$(EVAL_DIR)/../check
 
 lint: $(STAMP)
 	$(BIN)/ruff check src scripts tests

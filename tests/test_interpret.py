@@ -7,6 +7,7 @@ import pandas as pd
 
 from conftest import synthetic_tracks
 from src.cluster.interpret import ARCHETYPES, closest_archetype, interpret_clusters, name_from_profile
+from src.data.schema import AUDIO_FEATURES
 from src.data.sources import CsvSource
 
 
@@ -18,22 +19,7 @@ def test_names_from_strongest_traits():
 
 def test_archetypes_match_their_own_direction():
     for name, direction in ARCHETYPES.items():
-        z = pd.Series(
-            0.0,
-            index=[
-                "danceability",
-                "energy",
-                "loudness",
-                "mode",
-                "speechiness",
-                "acousticness",
-                "instrumentalness",
-                "liveness",
-                "valence",
-                "tempo",
-                "duration_ms",
-            ],
-        )
+        z = pd.Series(0.0, index=[f for f in AUDIO_FEATURES if f != "key"])  # key is cyclic, no z-score
         for f, w in direction.items():
             z[f] = w
         best, score, _ = closest_archetype(z)

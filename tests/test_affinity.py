@@ -94,3 +94,10 @@ def test_playlist_scores_cap_and_minimum_are_clear_errors():
 def test_unknown_space_is_rejected():
     with pytest.raises(DataError, match="embedding.space"):
         TwoTowerEmbedding(space="nope")
+
+
+def test_bad_affinity_settings_fail_before_training():
+    with pytest.raises(DataError, match="context must be 'train' or 'known'"):
+        TwoTowerEmbedding(space="affinity", affinity={"context": "test"})
+    with pytest.raises(DataError, match="embedding.affinity"):
+        TwoTowerEmbedding(space="affinity", affinity={"temprature": 0.1})

@@ -7,7 +7,8 @@ every playlist's own history and turning the scores into a distribution over pla
 temperature τ) gives a space where tracks the recommender would put into the same playlists lie together — cold
 tracks included, since their scores come from content. Rows are `sqrt(p)` (Hellinger embedding: unit length,
 Euclidean distance ≈ Hellinger distance between the distributions), optionally projected onto their top singular directions
-(uncentred, so rows stay close to unit length and can be weighted against other spaces as in `hybrid`).
+(uncentred: an orthogonal projection of the unit rows; the share of their energy kept is logged — 44 % at 64
+ dims on the bundled data — and `hybrid` re-normalises each part before weighting it).
 
 Only the playlists' train tracks are used by default (`context=known` adds validation ones), so test pairs —
 and by default validation pairs, the criterion for choosing τ — stay unseen.
@@ -16,6 +17,8 @@ and by default validation pairs, the criterion for choosing τ — stay unseen.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +27,24 @@ from sklearn.decomposition import TruncatedSVD
 from src.data.errors import DataError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AffinitySettings:
+    """`embedding.affinity`: softmax temperature τ, SVD dims (None = all), playlist cap, and which tracks of each
+    playlist form its history (`train`, or `known` = train ∪ validation). Checked when the config is built, so a
+    bad value fails before any training."""
+
+    temperature: float = 0.025
+    dim: int | None = 64
+    max_playlists: int = 20_000
+    context: str = "train"
+
+    def __post_init__(self) -> None:
+        if self.context not in ("train", "known"):
+            raise DataError(f"embedding.affinity.context must be 'train' or 'known', not {self.context!r}")
+        if self.temperature <= 0:
+            raise DataError(f"embedding.affinity.temperature must be > 0, got {self.temperature}")
 
 
 def softmax_rows(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -44,8 +65,8 @@ def hellinger_rows(p: np.ndarray) -> np.ndarray:
 
 def affinity_vectors(
     scores: np.ndarray,
-    temperature: float = 0.025,
-    dim: int | None = 64,
+    temperature: float = AffinitySettings.temperature,
+    dim: int | None = AffinitySettings.dim,
     seed: int = 0,
 ) -> np.ndarray:
     """Tracks × playlists scores (N × P) → N × min(dim, P) Hellinger affinity vectors (float32).
@@ -68,7 +89,11 @@ def affinity_vectors(
     return np.ascontiguousarray(rows, dtype=np.float32)
 
 
-def playlist_scores(score_histories, history: sp.csr_matrix, max_playlists: int = 20_000) -> np.ndarray:
+def playlist_scores(
+    score_histories: Callable[[sp.csr_matrix], np.ndarray],
+    history: sp.csr_matrix,
+    max_playlists: int = AffinitySettings.max_playlists,
+) -> np.ndarray:
     """Items × playlists score matrix from a `score_histories(history) -> playlists × items` callable.
 
     Playlists with an empty history are left out (they carry no signal); the matrix is dense, so the number of
@@ -84,3 +109,17 @@ def playlist_scores(score_histories, history: sp.csr_matrix, max_playlists: int 
     if len(keep) < 2:
         raise DataError("playlist affinity needs at least 2 playlists with known tracks")
     return np.asarray(score_histories(history[keep]), dtype=np.float32).T
+
+
+def affinity_space(
+    score_histories: Callable[[sp.csr_matrix], np.ndarray],
+    train: sp.csr_matrix,
+    known: sp.csr_matrix,
+    settings: AffinitySettings,
+    seed: int = 0,
+) -> np.ndarray:
+    """Scores against each playlist's history (`settings.context` picks `train` or `known`) → affinity vectors."""
+    history = train if settings.context == "train" else known
+    scores = playlist_scores(score_histories, history, settings.max_playlists)
+    log.info("playlist affinity: %d tracks × %d playlists, τ=%g", *scores.shape, settings.temperature)
+    return affinity_vectors(scores, settings.temperature, settings.dim, seed=seed)

@@ -26,10 +26,10 @@ import torch
 
 from src.data.errors import DataError
 from src.data.features import FeatureTransformer
-from src.embeddings.affinity import affinity_vectors, playlist_scores
+from src.embeddings.affinity import AffinitySettings, affinity_space
 from src.embeddings.context import EmbedContext
 from src.embeddings.store import Embedding
-from src.evaluation.recommend import evaluate_recommender, rec_data
+from src.evaluation.recommend import RecData, evaluate_recommender, rec_data
 from src.models.two_tower import TwoTowerModule
 from src.recsys.rerank import RerankedRecommender
 from src.recsys.two_tower import TwoTowerRecommender
@@ -110,33 +110,24 @@ class TwoTowerEmbedding:
     def __post_init__(self) -> None:
         if self.space not in ("item", "affinity"):
             raise DataError(f"embedding.space must be 'item' or 'affinity', not {self.space!r}")
+        try:
+            self._affinity = AffinitySettings(**dict(self.affinity))
+        except TypeError as err:
+            raise DataError(f"embedding.affinity: {err}") from None
 
-    def _space(self, module: TwoTowerModule, items: np.ndarray, ctx: EmbedContext) -> np.ndarray:
-        """The returned vectors: item-tower vectors, or playlist-affinity vectors over the non-test playlists."""
+    def _space(
+        self, module: TwoTowerModule, items: np.ndarray, data: RecData | None, seed: int
+    ) -> np.ndarray:
+        """The returned vectors: item-tower vectors, or playlist-affinity vectors over the split's playlists."""
         if self.space == "item":
             return items
-        if ctx.split is None:
+        if data is None:
             raise DataError(
                 "embedding.space=affinity needs the run's playlists (interactions): none were loaded"
             )
-        opts = {
-            "temperature": 0.025,
-            "dim": 64,
-            "max_playlists": 20_000,
-            "context": "train",
-            **dict(self.affinity),
-        }
-        data = rec_data(ctx.catalog.tracks, ctx.split)
-        if opts["context"] not in ("train", "known"):
-            raise DataError(f"embedding.affinity.context must be 'train' or 'known', not {opts['context']!r}")
-        history = data.train if opts["context"] == "train" else data.known
-        scores = playlist_scores(
-            lambda h: module.score_histories(h, items), history, int(opts["max_playlists"])
+        return affinity_space(
+            lambda h: module.score_histories(h, items), data.train, data.known, self._affinity, seed
         )
-        log.info(
-            "two-tower affinity space: %d tracks × %d playlists, τ=%g", *scores.shape, opts["temperature"]
-        )
-        return affinity_vectors(scores, float(opts["temperature"]), opts["dim"], seed=ctx.seed)
 
     def __call__(self, ctx: EmbedContext) -> Embedding:
         ids = ctx.catalog.tracks["track_id"].to_numpy()
@@ -145,7 +136,8 @@ class TwoTowerEmbedding:
             dense = transformer.transform(ctx.catalog.tracks)
             log.info("two-tower model loaded from %s", self.checkpoint)
             items = module.encode_tracks(ctx.catalog.tracks, dense)
-            return Embedding(self.name, ids, self._space(module, items, ctx))
+            data = rec_data(ctx.catalog.tracks, ctx.split) if ctx.split is not None else None
+            return Embedding(self.name, ids, self._space(module, items, data, ctx.seed))
         if ctx.split is None:
             raise DataError(
                 "embedding=two_tower needs interactions (playlists) in the data: none were loaded"
@@ -184,4 +176,6 @@ class TwoTowerEmbedding:
             metrics["ndcg@500"],
             retriever.train_seconds,
         )
-        return Embedding(self.name, ids, self._space(retriever.module, retriever.item_vectors, ctx))
+        return Embedding(
+            self.name, ids, self._space(retriever.module, retriever.item_vectors, data, ctx.seed)
+        )

@@ -8,7 +8,7 @@ temperature τ) gives a space where tracks the recommender would put into the sa
 tracks included, since their scores come from content. Rows are `sqrt(p)` (Hellinger embedding: unit length,
 Euclidean distance ≈ Hellinger distance between the distributions), optionally projected onto their top singular directions
 (uncentred: an orthogonal projection of the unit rows; the share of their energy kept is logged — 44 % at 64
- dims on the bundled data — and `hybrid` re-normalises each part before weighting it).
+dims on the bundled data — and `hybrid` re-normalises each part before weighting it).
 
 Only the playlists' train tracks are used by default (`context=known` adds validation ones), so test pairs —
 and by default validation pairs, the criterion for choosing τ — stay unseen.

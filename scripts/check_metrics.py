@@ -13,14 +13,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="check_metrics")
 @clean_errors
 def main(cfg: DictConfig) -> None:
-    from src.evaluation.compare import find_runs
-    from src.evaluation.regression import check_runs, load_expected
+    from src.tasks.check_metrics import check_runs, load_expected
+    from src.tasks.compare import find_runs
     from src.utils.io import write_json
 
     inputs = OmegaConf.to_container(cfg.inputs) if not isinstance(cfg.inputs, str) else [cfg.inputs]

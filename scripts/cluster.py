@@ -13,13 +13,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="cluster")
 @clean_errors
 def main(cfg: DictConfig) -> float:
-    from src.pipeline import run_clustering, start_logger
+    from src.tasks.pipeline import run_clustering
+    from src.tasks.tracking import start_logger
     from src.utils.io import write_json
 
     logger = start_logger(cfg)

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="compare")
@@ -22,9 +22,10 @@ from src.utils.entry import clean_errors, run_dir  # noqa: E402
 def main(cfg: DictConfig) -> None:
     import markdown_it
 
-    from src.evaluation.compare import comparison_table, find_runs, flat_table, to_markdown
-    from src.pipeline import start_logger
     from src.report.sweep import plot_comparison, write_sweep_report
+    from src.report.tables import flat_table, to_markdown
+    from src.tasks.compare import comparison_table, find_runs
+    from src.tasks.tracking import start_logger
     from src.utils.io import write_csv, write_text
 
     inputs = OmegaConf.to_container(cfg.inputs) if not isinstance(cfg.inputs, str) else [cfg.inputs]

@@ -18,7 +18,7 @@ import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from src.data.errors import DataError  # noqa: E402
-from src.utils.entry import clean_errors, log  # noqa: E402
+from src.tasks.entry import clean_errors, log  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="embed")
@@ -26,7 +26,7 @@ from src.utils.entry import clean_errors, log  # noqa: E402
 def main(cfg: DictConfig) -> None:
     from hydra.utils import instantiate
 
-    from src.embeddings.embed_api import embed_file
+    from src.tasks.embed.cold_start import embed_file
 
     missing = [k for k in ("model_dir", "input", "output") if OmegaConf.is_missing(cfg, k)]
     if missing:

@@ -18,13 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="evaluate_recsys")
 @clean_errors
 def main(cfg: DictConfig) -> float:
-    from src.recsys.evaluate import run_evaluation
+    from src.tasks.evaluate_recsys import run_evaluation
 
     table = run_evaluation(cfg, run_dir())
     print(table)

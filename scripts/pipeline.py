@@ -17,13 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="pipeline")
 @clean_errors
 def main(cfg: DictConfig) -> float:
-    from src.pipeline import run_pipeline
+    from src.tasks.pipeline import run_pipeline
 
     metrics = run_pipeline(cfg, run_dir())
     print(f"report: {run_dir().resolve() / 'report.html'}")

@@ -18,7 +18,7 @@ import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from src.data.errors import DataError  # noqa: E402
-from src.utils.entry import clean_errors  # noqa: E402
+from src.tasks.entry import clean_errors  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="recommend")
@@ -26,7 +26,7 @@ from src.utils.entry import clean_errors  # noqa: E402
 def main(cfg: DictConfig) -> None:
     from hydra.utils import instantiate
 
-    from src.recsys.continue_playlist import continue_playlist, seed_tracks
+    from src.tasks.recommend import continue_playlist, seed_tracks
     from src.utils.io import write_csv
 
     if OmegaConf.is_missing(cfg, "run_dir"):

@@ -17,13 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="spotify_collect")
 @clean_errors
 def main(cfg: DictConfig) -> int:
-    from src.spotify.jobs import run_collect, spotify_errors
+    from src.tasks.spotify import run_collect, spotify_errors
 
     report = spotify_errors(run_collect)(cfg, run_dir())
     return int(report.get("tracks", 0))

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 # `--dry-run` reads naturally on the command line; Hydra only knows key=value, so translate it.
 sys.argv = [("dry_run=true" if arg == "--dry-run" else arg) for arg in sys.argv]
@@ -25,7 +25,7 @@ sys.argv = [("dry_run=true" if arg == "--dry-run" else arg) for arg in sys.argv]
 @hydra.main(version_base="1.3", config_path="../configs", config_name="spotify_publish")
 @clean_errors
 def main(cfg: DictConfig) -> int:
-    from src.spotify.jobs import run_publish, spotify_errors
+    from src.tasks.spotify import run_publish, spotify_errors
 
     result = spotify_errors(run_publish)(cfg, run_dir())
     return len(result.get("changes", []))

@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from src.utils.entry import clean_errors, run_dir  # noqa: E402
+from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
 @clean_errors
 def main(cfg: DictConfig) -> float:
-    from src.training.train import run_training
+    from src.tasks.train import run_training
 
     metrics = run_training(cfg, run_dir())
     value = float(metrics.get(cfg.optimized_metric, float("nan")))

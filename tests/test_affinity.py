@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from src.cluster.kmeans import fit_kmeans
 from src.data.errors import DataError
 from src.embeddings.affinity import affinity_vectors, hellinger_rows, playlist_scores, softmax_rows
-from src.embeddings.two_tower import TwoTowerEmbedding
+from src.tasks.embed.two_tower import TwoTowerEmbedding
 
 scores_strategy = arrays(
     np.float32,
@@ -27,7 +27,7 @@ def test_softmax_rows_are_distributions_invariant_to_row_shifts(scores, temperat
     p = softmax_rows(scores, temperature)
     assert p.shape == scores.shape and np.all(p >= 0)
     assert np.allclose(p.sum(axis=1), 1.0)
-    assert np.allclose(softmax_rows(scores + shift, temperature), p, atol=1e-9)
+    assert np.allclose(softmax_rows(scores.astype(np.float64) + shift, temperature), p, atol=1e-9)
 
 
 @settings(max_examples=60, deadline=None)

@@ -9,8 +9,8 @@ import pytest
 from conftest import synthetic_tracks
 from helpers import run_script
 from src.data.errors import DataError
-from src.embeddings.embed_api import embed_file, embed_tracks, resolve_model_name
 from src.embeddings.store import load_embedding
+from src.tasks.embed.cold_start import embed_file, embed_tracks, resolve_model_name
 
 NOTES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import synthetic_tracks
 from helpers import TINY, run_script
-from src.embeddings.embed_api import embed_tracks, resolve_model_name
+from src.tasks.embed.cold_start import embed_tracks, resolve_model_name
 
 TINY_AE = ["embedding.trainer.max_epochs=3", "embedding.model.pretrain_epochs=1", "embedding.batch_size=128"]
 

@@ -7,8 +7,14 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.evaluation.clustering import coplaylist_lift, internal_metrics, label_metrics, stability_ari
-from src.evaluation.split import cold_tracks, split_interactions
+from src.data.split import cold_tracks, split_interactions
+from src.evaluation.clustering import (
+    coplaylist_lift,
+    fixed_k_scores,
+    internal_metrics,
+    label_metrics,
+    stability_ari,
+)
 
 
 def _interactions(n_users: int = 20, seed: int = 0) -> pd.DataFrame:
@@ -48,7 +54,28 @@ def test_label_and_internal_metrics():
     assert m["nmi_genre"] == 1.0 and m["ari_genre"] == 1.0
     internal = internal_metrics(X, labels)
     assert internal["silhouette"] > 0.8 and internal["davies_bouldin"] < 0.3
-    assert stability_ari(X, 2, seeds=3, engine="sklearn") == 1.0
+    permuted = 1 - labels  # the same partition under other names
+    assert stability_ari([labels, permuted, labels]) == 1.0
+    assert stability_ari([labels]) != stability_ari([labels])  # NaN: no pair to compare
+    assert stability_ari([labels, np.arange(100) % 2]) < 0.1
+
+
+def test_fixed_k_scores_use_the_given_labels_per_k():
+    ids = np.array([f"t{i}" for i in range(6)])
+    lab = pd.DataFrame({"track_id": ids, "genre": ["a", "a", "a", "b", "b", "b"]})
+    inter = pd.DataFrame({"user_id": ["p"] * 3 + ["q"] * 3, "track_id": list(ids)})
+    split = pd.DataFrame(
+        {"user_id": ["p"] * 3 + ["q"] * 3, "track_id": list(ids), "part": ["train", "val", "test"] * 2}
+    )
+    perfect = np.array([0, 0, 0, 1, 1, 1])
+    scores = fixed_k_scores({2: perfect, 3: np.arange(6) % 3}, ids, lab, inter, split)
+    assert scores["nmi_genre@k2"] == 1.0 and scores["ari_genre@k2"] == 1.0
+    assert scores["nmi_genre@k3"] < 1.0
+    assert (
+        scores["coplaylist_lift@2"] == 2.0
+    )  # every co-playlist pair shares a cluster; random pairs half as often
+    assert {"heldout_lift@2", "val_lift@2", "heldout_lift@3", "val_lift@3"} <= set(scores)
+    assert fixed_k_scores({2: perfect}, ids, lab.iloc[:0], inter.iloc[:0]) == {}
 
 
 def test_lift_counts_by_hand():

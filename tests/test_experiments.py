@@ -11,8 +11,9 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from helpers import ROOT, TINY, run_script
-from src.evaluation.compare import RunInfo, best_methods, comparison_table, to_markdown
-from src.evaluation.regression import check_runs
+from src.report.tables import RunInfo, best_methods, to_markdown
+from src.tasks.check_metrics import check_runs
+from src.tasks.compare import comparison_table
 
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 

@@ -58,9 +58,10 @@ def test_gzipped_files_and_errors(tmp_path):
 @pytest.mark.skipif(not REAL.is_dir(), reason="real Last.fm HetRec data not present")
 def test_real_lastfm_als_end_to_end():
     """Train → evaluate ALS on the real data (read only here, from a path given explicitly)."""
-    from src.evaluation.recommend import evaluate_recommender, rec_data
-    from src.evaluation.split import split_interactions
+    from src.data.interactions import rec_data
+    from src.data.split import split_interactions
     from src.recsys.als import ALSRecommender
+    from src.recsys.evaluate import evaluate_recommender
 
     catalog = LastFMSource(path=str(REAL)).load()
     assert len(catalog.tracks) == 17632 and catalog.interactions["user_id"].nunique() == 1892

@@ -50,9 +50,10 @@ def test_bad_slices_raise_clear_errors(tmp_path):
 
 
 def test_split_and_evaluator_run_on_mpd():
-    from src.evaluation.recommend import evaluate_recommender, rec_data
-    from src.evaluation.split import split_interactions
+    from src.data.interactions import rec_data
+    from src.data.split import split_interactions
     from src.recsys.baselines import PopularityRecommender
+    from src.recsys.evaluate import evaluate_recommender
 
     catalog = MPDSource(path=str(FIXTURES), features_path=str(FIXTURES / "features.csv")).load()
     data = rec_data(catalog.tracks, split_interactions(catalog.interactions, seed=0))

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from conftest import synthetic_tracks
 from src.data.errors import DataError
+from src.data.interactions import rec_data
 from src.data.sources import CsvSource
-from src.evaluation.recommend import evaluate_ranking, evaluate_recommender, ranking_metrics, rec_data
-from src.evaluation.split import cold_tracks, split_interactions
+from src.data.split import cold_tracks, split_interactions
+from src.evaluation.ranking import ranking_metrics
 from src.recsys import (
     ALSRecommender,
     HeuristicRecommender,
@@ -22,6 +23,7 @@ from src.recsys import (
     RandomRecommender,
 )
 from src.recsys.base import as_history, top_k
+from src.recsys.evaluate import evaluate_ranking, evaluate_recommender
 
 
 def test_ranking_metrics_by_hand():

@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from conftest import synthetic_tracks
+from src.data.interactions import rec_data
 from src.data.sources import CsvSource
-from src.evaluation.recommend import evaluate_recommender, rec_data
-from src.evaluation.split import split_interactions
+from src.data.split import split_interactions
 from src.models.two_tower import TwoTowerModule
 from src.models.two_tower_data import ItemVocab, TwoTowerDataModule, stable_hash
 from src.recsys import RandomRecommender
+from src.recsys.evaluate import evaluate_recommender
 from src.recsys.two_tower import TwoTowerRecommender
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import TINY, run_script
-from src.utils.wandb_logger import flatten, redact
+from src.tasks.tracking import flatten, redact
 
 SECRET = "sup3r-s3cret-value-for-test"
 

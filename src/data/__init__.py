@@ -1,0 +1,1 @@
+"""Sources, canonical tables, interactions and the split, item content, fitted features."""

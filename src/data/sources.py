@@ -31,10 +31,6 @@ class Catalog:
     labels: pd.DataFrame
     report: DataReport = field(default_factory=DataReport)
 
-    @property
-    def label_names(self) -> list[str]:
-        return [c for c in self.labels.columns if c != "track_id"]
-
 
 def _check_not_binary(path: Path) -> None:
     with path.open("rb") as handle:

@@ -1,7 +1,10 @@
-"""Clustering metrics of EVALUATION.md: agreement with labels, internal quality, stability, co-playlist lift."""
+"""Clustering metrics of docs/evaluation.md over cluster labels that are already computed: agreement with the
+evaluation labels, internal quality, stability across seeds, co-playlist lift. Nothing here fits a model; the
+task layer computes the clusterings (once per k) and passes their labels."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 
 import numpy as np
@@ -11,10 +14,16 @@ from sklearn.metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
     normalized_mutual_info_score,
+    silhouette_score,
 )
 
-from src.cluster.choose_k import silhouette_sample
-from src.cluster.kmeans import fit_kmeans
+
+def silhouette_sample(X: np.ndarray, labels: np.ndarray, sample: int = 10_000, seed: int = 0) -> float:
+    """Silhouette on a seeded sample (full silhouette is O(N²)); NaN when fewer than 2 clusters."""
+    if len(np.unique(labels)) < 2 or len(X) < 3:
+        return float("nan")
+    n = min(sample, len(X))
+    return float(silhouette_score(X, labels, sample_size=n if n < len(X) else None, random_state=seed))
 
 
 def label_metrics(labels: pd.DataFrame, clusters: pd.Series, suffix: str = "") -> dict[str, float]:
@@ -43,10 +52,9 @@ def internal_metrics(X: np.ndarray, labels: np.ndarray, silhouette_size: int = 1
     }
 
 
-def stability_ari(X: np.ndarray, k: int, seeds: int = 5, engine: str = "auto", **kwargs) -> float:
-    """Mean pairwise ARI between k-means labelings from `seeds` different seeds."""
-    runs = [fit_kmeans(X, k, engine=engine, seed=s, **kwargs).labels for s in range(seeds)]
-    scores = [adjusted_rand_score(a, b) for a, b in combinations(runs, 2)]
+def stability_ari(labelings: Sequence[np.ndarray]) -> float:
+    """Mean pairwise ARI between labelings of the same points (e.g. k-means from different seeds)."""
+    scores = [adjusted_rand_score(a, b) for a, b in combinations(labelings, 2)]
     return float(np.mean(scores)) if scores else float("nan")
 
 
@@ -82,3 +90,39 @@ def coplaylist_lift(
         return float("nan")
     shares = clusters.value_counts(normalize=True).to_numpy()
     return float((same / total) / np.sum(shares**2))
+
+
+def lift_metrics(
+    clusters: pd.Series, interactions: pd.DataFrame, split: pd.DataFrame | None, k: int
+) -> dict[str, float]:
+    """`coplaylist_lift@k` over all playlist pairs, `heldout_lift@k` over pairs with a test track and
+    `val_lift@k` over pairs with a validation track and no test track (the model-selection criterion)."""
+    if interactions.empty:
+        return {}
+    out = {f"coplaylist_lift@{k}": coplaylist_lift(clusters, interactions)}
+    if split is not None:
+        out[f"heldout_lift@{k}"] = coplaylist_lift(clusters, interactions, split[split["part"] == "test"])
+        val = split[split["part"] == "val"]
+        if not val.empty:
+            out[f"val_lift@{k}"] = coplaylist_lift(clusters, interactions, val)
+    return out
+
+
+def fixed_k_scores(
+    clusterings: Mapping[int, np.ndarray],
+    track_ids: np.ndarray,
+    labels: pd.DataFrame,
+    interactions: pd.DataFrame,
+    split: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """The comparison points at fixed k (one labeling per k, rows aligned with `track_ids`):
+    `nmi_<label>@k<k>`, `ari_<label>@k<k>` and the lifts at k. The same scorer serves the pipeline's fixed-k
+    points and the side-by-side embedding comparison, so both report the same numbers for the same labels."""
+    out: dict[str, float] = {}
+    ids = np.asarray(track_ids).astype(str)
+    for k, assignment in clusterings.items():
+        series = pd.Series(assignment, index=ids)
+        if not labels.empty:
+            out.update({f"{name}@k{k}": v for name, v in label_metrics(labels, series).items()})
+        out.update(lift_metrics(series, interactions, split, k))
+    return out

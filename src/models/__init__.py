@@ -1,0 +1,1 @@
+"""Lightning modules, their data modules, and the one training path (`fit.py`)."""

@@ -58,6 +58,11 @@ class AutoencoderModule(pl.LightningModule):
         name: the embedding's name (`embeddings/<name>.parquet`).
     """
 
+    # The metric whose best epoch the training path keeps (ModelCheckpoint), and how often it is computed.
+    monitor: str = "val/loss"
+    monitor_mode: str = "min"
+    monitor_every: int = 1
+
     def __init__(
         self,
         input_dim: int,

@@ -16,7 +16,6 @@ each logit corrected by −log Q(sampled) (logQ correction) and divided by a tem
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from src.evaluation.recommend import ranking_metrics
+from src.evaluation.ranking import ranking_metrics
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,14 @@ class TwoTowerModule(pl.LightningModule):
         name: embedding name.
     """
 
+    # The metric whose best epoch the training path keeps (ModelCheckpoint); computed every `eval_every` epochs.
+    monitor: str = "val/recall@100"
+    monitor_mode: str = "max"
+
+    @property
+    def monitor_every(self) -> int:
+        return int(self.hparams.eval_every)
+
     def __init__(
         self,
         n_items: int,
@@ -88,7 +95,7 @@ class TwoTowerModule(pl.LightningModule):
         pool_temperature: float = 0.1,
         lr: float = 2e-3,
         weight_decay: float = 1e-5,
-        eval_every: int = 1,
+        eval_every: int = 5,
         name: str = "two_tower",
     ) -> None:
         super().__init__()
@@ -127,7 +134,6 @@ class TwoTowerModule(pl.LightningModule):
         self.register_buffer("item_dense", torch.zeros(n_items, n_dense))
         self.register_buffer("item_logq", torch.zeros(n_items))
         self.vocab: Any = None
-        self._best: tuple[float, dict] | None = None
 
     # -- catalogue ---------------------------------------------------------------------------------------------
     def set_items(
@@ -185,12 +191,6 @@ class TwoTowerModule(pl.LightningModule):
         mean = (item_vecs * weights.unsqueeze(-1)).sum(1) / weights.sum(1, keepdim=True).clamp(min=1.0)
         return F.normalize(mean + self.query_mlp(mean), dim=-1)
 
-    def query_vectors(self, context: torch.Tensor) -> torch.Tensor:
-        """Queries from padded item-index contexts (B × L, −1 = padding)."""
-        mask = context >= 0
-        flat = self.item_vectors(context.clamp(min=0).reshape(-1)).reshape(*context.shape, -1)
-        return self.pool(flat, mask)
-
     # -- training ----------------------------------------------------------------------------------------------
     def context_scores(
         self, cand_vecs: torch.Tensor, ctx_vecs: torch.Tensor, mask: torch.Tensor
@@ -240,7 +240,7 @@ class TwoTowerModule(pl.LightningModule):
         self.log("val/loss", self._loss(batch), prog_bar=True, batch_size=len(batch["target"]))
 
     def on_validation_epoch_end(self) -> None:
-        """`val/recall@100` (and ndcg@500) over the whole catalogue; the best weights are kept in memory."""
+        """`val/recall@100` (and ndcg@500) over the whole catalogue: the metric `ModelCheckpoint` monitors."""
         dm = getattr(self.trainer, "datamodule", None)
         every = self.hparams.eval_every
         if dm is None or getattr(dm, "data", None) is None or not every or self.trainer.sanity_checking:
@@ -256,15 +256,6 @@ class TwoTowerModule(pl.LightningModule):
         m = ranking_metrics(ranked, relevant, ks=(100,), ndcg_k=500)
         self.log("val/recall@100", float(m["recall@100"]), prog_bar=True)
         self.log("val/ndcg@500", float(m["ndcg@500"]))
-        if self._best is None or m["recall@100"] > self._best[0]:
-            self._best = (float(m["recall@100"]), copy.deepcopy(self.state_dict()))
-
-    def restore_best(self) -> float | None:
-        """Load the weights of the best `val/recall@100` epoch (when tracked); returns that value."""
-        if self._best is None:
-            return None
-        self.load_state_dict(self._best[1])
-        return self._best[0]
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(

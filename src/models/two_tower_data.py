@@ -25,13 +25,12 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader
 
+from src.data.content import album_key
 from src.data.errors import DataError
 from src.data.features import FeatureConfig, FeatureTransformer
+from src.data.interactions import RecData, rec_data
 from src.data.schema import AUDIO_FEATURES
-from src.data.sources import Catalog
-from src.evaluation.recommend import RecData, rec_data
-from src.evaluation.split import split_interactions
-from src.recsys.content import album_key
+from src.data.split import split_interactions
 from src.utils.io import write_parquet
 
 log = logging.getLogger(__name__)
@@ -167,10 +166,6 @@ class TwoTowerDataModule(pl.LightningDataModule):
         dm = cls(**kwargs)
         dm.data = data
         return dm
-
-    @classmethod
-    def from_catalog(cls, catalog: Catalog, split: pd.DataFrame, **kwargs: Any) -> TwoTowerDataModule:
-        return cls.from_data(rec_data(catalog.tracks, split), **kwargs)
 
     # -- setup -------------------------------------------------------------------------------------------------
     def setup(self, stage: str | None = None) -> None:

@@ -62,10 +62,6 @@ def transition_smoothness(tracks: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def _path_cost(cost: np.ndarray, order: np.ndarray) -> float:
-    return float(cost[order[:-1], order[1:]].sum())
-
-
 def order_playlist(tracks: pd.DataFrame, two_opt_rounds: int = 20) -> np.ndarray:
     """Row order for listening: greedy nearest neighbour from the calmest track, then 2-opt refinement.
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from src.data.content import audio_matrix, numeric_column, zscore
 from src.recsys.base import Recommender, row_normalize
-from src.recsys.content import audio_matrix, numeric_column, zscore
 
 
 @dataclass

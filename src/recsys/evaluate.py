@@ -1,94 +1,78 @@
-"""Run recommenders over split seeds and summarise: the code behind `scripts/evaluate_recsys.py`."""
+"""Fit a recommender on a split and score its rankings of the test part (docs/evaluation.md protocol).
+
+Fitting and ranking live here, beside the recommenders; the metrics themselves come from
+`src.evaluation.ranking`, which only reads rankings.
+"""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import time
+from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
-from hydra.utils import instantiate
-from omegaconf import DictConfig
+import scipy.sparse as sp
+from tqdm.auto import tqdm
 
-from src.data.errors import DataError
-from src.evaluation.recommend import evaluate_recommender, rec_data
-from src.evaluation.split import split_interactions
-from src.utils.io import write_csv, write_json, write_text
+from src.data.interactions import RecData
+from src.evaluation.ranking import KS, NDCG_K, score_ranking, targets_of
+from src.recsys.base import Recommender, top_k
 
 log = logging.getLogger(__name__)
 
-TABLE_METRICS = (
-    "recall@10",
-    "recall@100",
-    "recall@500",
-    "r_precision",
-    "ndcg@500",
-    "recall@100_cold",
-    "ndcg@500_cold",
-    "fit_seconds",
-)
+
+def rank_items(
+    model: Recommender, context: sp.csr_matrix, depth: int, batch_size: int = 256, progress: bool = False
+) -> np.ndarray:
+    """Top-`depth` item indices per context row, the row's own items excluded (scored in batches)."""
+    out = np.empty((context.shape[0], min(depth, context.shape[1])), dtype=np.int64)
+    starts = range(0, context.shape[0], batch_size)
+    for start in tqdm(starts, desc=f"rank {model.name}", disable=not progress, leave=False):
+        rows = context[start : start + batch_size]
+        scores = np.asarray(model.score(rows), dtype=np.float32).copy()
+        scores[rows.nonzero()] = -np.inf
+        out[start : start + len(scores)] = top_k(scores, depth)[0]
+    return out
 
 
-def summary_table(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS) -> str:
-    """Markdown table: one row per model, `mean ± std` over seeds for each metric."""
-    present = [m for m in metrics if m in runs.columns]
-    lines = ["| model | seeds | " + " | ".join(present) + " |", "|---|---|" + "---|" * len(present)]
-    for model, group in runs.groupby("model", sort=False):
-        cells = []
-        for m in present:
-            values = group[m].astype(float)
-            std = values.std(ddof=0) if len(values) > 1 else 0.0
-            plain = m in ("fit_seconds", "train_seconds", "samples_per_second")
-            cells.append(f"{values.mean():.0f}" if plain else f"{values.mean():.3f} ± {std:.3f}")
-        lines.append(f"| {model} | {len(group)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def evaluate_ranking(
+    model: Recommender,
+    context: sp.csr_matrix,
+    targets: sp.csr_matrix,
+    cold: np.ndarray,
+    ks: Sequence[int] = KS,
+    ndcg_k: int = NDCG_K,
+    progress: bool = False,
+) -> dict[str, float]:
+    """All metrics (and `_cold`) of `model` continuing `context` rows, judged against `targets` rows."""
+    users = np.flatnonzero(np.diff(targets.indptr) > 0)
+    ranked = rank_items(model, context[users], max(max(ks), ndcg_k), progress=progress)
+    return score_ranking(ranked, targets_of(targets, users), cold, ks, ndcg_k)
 
 
-def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
-    """Load the catalogue once, then for each split seed fit and evaluate every configured model."""
-    unknown = [m for m in cfg.models if m not in cfg.recommenders]
-    if unknown:
-        raise DataError(f"unknown model(s) {unknown}; configured: {', '.join(cfg.recommenders)}")
-    catalog = instantiate(cfg.data, _convert_="all").load()
-    if catalog.interactions.empty:
-        raise DataError(
-            f"{catalog.report.source}: no interactions to evaluate recommenders on "
-            "(set data.user_column to the playlist/user column)"
-        )
-    rows = []
-    for seed in cfg.split_seeds:
-        split = split_interactions(catalog.interactions, seed=int(seed))
-        data = rec_data(catalog.tracks, split)
-        for name in cfg.models:
-            model = instantiate(cfg.recommenders[name], _convert_="all")
-            metrics = evaluate_recommender(model, data, progress=bool(cfg.progress))
-            extra = {}
-            retriever = getattr(model, "retriever", model)
-            if hasattr(retriever, "train_seconds"):
-                extra = {
-                    "train_seconds": retriever.train_seconds,
-                    "samples_per_second": retriever.samples_per_second,
-                }
-            rows.append({"model": name, "split_seed": int(seed), **metrics, **extra})
-            if retriever is not model and not isinstance(retriever, dict):
-                # the first stage alone, already fitted: its numbers come for free beside the re-ranked ones
-                alone = evaluate_recommender(retriever, data, fit=False)
-                rows.append({"model": f"{name}:retriever", "split_seed": int(seed), **alone, **extra})
-            log.info("seed %s %s: %s", seed, name, {k: round(float(v), 4) for k, v in metrics.items()})
-            write_csv(out_dir / "recsys_runs.csv", pd.DataFrame(rows))  # partial results survive a crash
-    runs = pd.DataFrame(rows)
-    table = summary_table(
-        runs, TABLE_METRICS + (("train_seconds", "samples_per_second") if "train_seconds" in runs else ())
+def fit_recommender(model: Recommender, data: RecData) -> Recommender:
+    """Fit on train (+ validation passed separately, or merged when the model does not use it)."""
+    if model.uses_validation:
+        return model.fit(data.train, data.items, val=data.val)
+    return model.fit(data.known, data.items)
+
+
+def evaluate_recommender(
+    model: Recommender, data: RecData, fit: bool = True, progress: bool = False
+) -> dict[str, float]:
+    """Fit (optionally) and evaluate on the test part with train ∪ validation as each playlist's context."""
+    started = time.perf_counter()
+    if fit:
+        fit_recommender(model, data)
+    fit_s = time.perf_counter() - started
+    metrics = evaluate_ranking(model, data.known, data.test, data.cold_items(), progress=progress)
+    metrics["fit_seconds"] = fit_s
+    log.info(
+        "%s: recall@100 %.4f (cold %.4f), ndcg@500 %.4f, fit %.1fs",
+        model.name,
+        metrics["recall@100"],
+        metrics["recall@100_cold"],
+        metrics["ndcg@500"],
+        fit_s,
     )
-    write_text(out_dir / "recsys_table.md", table + "\n")
-    means = runs.drop(columns="split_seed").groupby("model").mean(numeric_only=True)
-    write_json(
-        out_dir / "metrics.json",
-        {
-            f"{model}/{k}": float(v)
-            for model, row in means.iterrows()
-            for k, v in row.items()
-            if np.isfinite(v)
-        },
-    )
-    return table
+    return metrics

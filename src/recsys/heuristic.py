@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from src.data.content import album_key, audio_matrix, category_codes, numeric_column, one_hot, zscore
 from src.recsys.base import Recommender, row_normalize
-from src.recsys.content import album_key, audio_matrix, category_codes, numeric_column, one_hot, zscore
 
 
 @dataclass

@@ -1,19 +1,25 @@
-"""The two-tower model behind the recommender interface: train on train, early-stop on validation."""
+"""The two-tower model behind the recommender interface: train on train, keep the best validation epoch."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from src.evaluation.recommend import RecData
-from src.models.two_tower import FEATURES, TwoTowerModule
+from src.data.interactions import RecData
+from src.models.fit import best_checkpoint, fit_model
+from src.models.two_tower import TwoTowerModule
 from src.models.two_tower_data import TwoTowerDataModule
 from src.recsys.base import Recommender
 
@@ -22,20 +28,39 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TwoTowerRecommender(Recommender):
-    """Fit a `TwoTowerModule` with a plain Lightning Trainer (CPU by default); keep the best val epoch.
+    """Fit a `TwoTowerModule` through the one training path (`src.models.fit.fit_model`): Lightning's
+    `ModelCheckpoint` keeps the epoch with the best `val/recall@100` (evaluated every `model.eval_every` epochs),
+    whose weights are loaded back.
 
-    `model` holds TwoTowerModule arguments (features, dim, temperature, …); `datamodule` TwoTowerDataModule ones.
+    `model` is the model config (configs/model/two_tower.yaml) as a partial, or a dict of TwoTowerModule
+    arguments; `features` (when set) overrides its item inputs (ablations); `datamodule` holds TwoTowerDataModule
+    arguments. `checkpoint_dir` keeps the checkpoint
+    (a run directory's `checkpoints/<name>`); without one it lives in a temporary directory.
     """
 
-    features: Sequence[str] = FEATURES
-    max_epochs: int = 60
-    model: dict = field(default_factory=dict)
+    model: Callable[..., TwoTowerModule] | Mapping[str, Any] = field(default_factory=dict)
     datamodule: dict = field(default_factory=dict)
+    features: Sequence[str] | None = None
+    max_epochs: int = 20
     accelerator: str = "cpu"
     seed: int = 0
     progress: bool = False
+    checkpoint_dir: str | None = None
     name: str = "two_tower"
     uses_validation: bool = True
+
+    def _trainer(self, directory: Path, checkpointing: bool) -> Callable[..., pl.Trainer]:
+        return functools.partial(
+            pl.Trainer,
+            default_root_dir=str(directory),
+            enable_checkpointing=checkpointing,
+            max_epochs=self.max_epochs,
+            accelerator=self.accelerator,
+            devices=1,
+            enable_progress_bar=self.progress,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+        )
 
     def fit(
         self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
@@ -48,32 +73,29 @@ class TwoTowerRecommender(Recommender):
         )
         self.dm = TwoTowerDataModule.from_data(data, seed=self.seed, **self.datamodule)
         self.dm.setup("fit")
-        self.module = TwoTowerModule(
-            **self.dm.model_kwargs(), features=list(self.features), name=self.name, **self.model
-        )
-        trainer = pl.Trainer(
-            max_epochs=self.max_epochs,
-            accelerator=self.accelerator,
-            devices=1,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=self.progress,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-        )
-        started = time.perf_counter()
-        trainer.fit(self.module, datamodule=self.dm)
-        self.train_seconds = time.perf_counter() - started
-        self.samples_per_second = (
-            self.dm.targets_per_epoch * trainer.current_epoch / max(self.train_seconds, 1e-9)
-        )
-        self.best_val = self.module.restore_best()
-        self.module.cpu().eval()
+        args = {} if self.features is None else {"features": list(self.features)}
+        if callable(self.model):  # a partial from the model config (Hydra `_partial_: true`)
+            module = self.model(**self.dm.model_kwargs(), **args, name=self.name)
+        else:
+            plain = {k: v for k, v in self.model.items() if k not in ("_target_", "_partial_", "name")}
+            module = TwoTowerModule(**self.dm.model_kwargs(), **{**plain, **args}, name=self.name)
+        with _checkpoint_dir(self.checkpoint_dir) as directory:
+            callbacks = [c for c in [best_checkpoint(module, directory)] if c is not None]
+            started = time.perf_counter()
+            result = fit_model(
+                module, self.dm, self._trainer(directory, bool(callbacks)), callbacks, directory
+            )
+            self.train_seconds = time.perf_counter() - started
+            self.checkpoint = result.checkpoint if self.checkpoint_dir else None
+        epochs = result.trainer.current_epoch
+        self.samples_per_second = self.dm.targets_per_epoch * epochs / max(self.train_seconds, 1e-9)
+        self.best_val = result.metrics.get("val/recall@100")
+        self.module = result.model.cpu().eval()
         self._items = self.module.all_item_vectors()
         log.info(
             "%s: trained %d epochs in %.1fs (%.0f samples/s), best val recall@100 %s",
             self.name,
-            trainer.current_epoch,
+            epochs,
             self.train_seconds,
             self.samples_per_second,
             self.best_val,
@@ -86,3 +108,14 @@ class TwoTowerRecommender(Recommender):
     @property
     def item_vectors(self) -> np.ndarray:
         return self._items
+
+
+@contextmanager
+def _checkpoint_dir(path: str | None) -> Iterator[Path]:
+    """The given checkpoint directory, or a temporary one removed after the best weights were loaded."""
+    if path:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="two_tower_") as tmp:
+        yield Path(tmp)

@@ -12,9 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, select_autoescape  # noqa: E402
 
-from src.evaluation.compare import RunInfo, best_methods  # noqa: E402
 from src.report.html import _data_uri  # noqa: E402
 from src.report.plots import _save  # noqa: E402
+from src.report.tables import RunInfo, best_methods  # noqa: E402
 from src.utils.io import write_text  # noqa: E402
 
 

@@ -1,0 +1,1 @@
+"""Atomic file writes shared by every layer."""

@@ -20,50 +20,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lightning
 import numpy as np
 import torch
 
 from src.data.errors import DataError
 from src.data.features import FeatureTransformer
+from src.data.interactions import RecData, rec_data
 from src.embeddings.affinity import AffinitySettings, affinity_space
-from src.embeddings.context import EmbedContext
 from src.embeddings.store import Embedding
-from src.evaluation.recommend import RecData, evaluate_recommender, rec_data
 from src.models.two_tower import TwoTowerModule
+from src.recsys.evaluate import evaluate_recommender
 from src.recsys.rerank import RerankedRecommender
 from src.recsys.two_tower import TwoTowerRecommender
-from src.training.artifacts import load_trained, write_manifest
-from src.utils.io import atomic_path
+from src.tasks.artifacts import load_trained, write_manifest
+from src.tasks.embed.context import EmbedContext
 
 log = logging.getLogger(__name__)
-
-
-def save_two_tower(
-    module: TwoTowerModule,
-    transformer: FeatureTransformer | None,
-    run_dir: Path,
-    metrics: dict[str, float] | None = None,
-) -> Path:
-    """Checkpoint (Lightning format, vocabularies included) + fitted transformer + `models/<name>.json`."""
-    target = Path(run_dir) / "checkpoints" / module.name
-    target.mkdir(parents=True, exist_ok=True)
-    ckpt = target / "model.ckpt"
-    with atomic_path(ckpt) as tmp:
-        torch.save(
-            {
-                "state_dict": module.state_dict(),
-                "hyper_parameters": dict(module.hparams),
-                "pytorch-lightning_version": lightning.__version__,
-                "item_vocab": module.vocab,
-            },
-            tmp,
-        )
-    features = target / "features.joblib"
-    if transformer is not None:
-        transformer.save(features)
-    dim = int(module.hparams.dim)
-    return write_manifest(Path(run_dir), module.name, module, ckpt, features, dim, metrics)
 
 
 def load_two_tower(run_dir: str | Path, name: str = "two_tower") -> tuple[TwoTowerModule, FeatureTransformer]:
@@ -81,9 +53,10 @@ class TwoTowerEmbedding:
     """Train-or-load embedder `embedder(ctx) -> Embedding` over the run's playlist-continuation split.
 
     Args:
-        features: item inputs (`[id]` ID-only, `[artist, album, tags, dense]` content-only, all = hybrid).
+        model: the model (configs/model/two_tower.yaml, composed as a partial: the catalogue sizes come later).
+        features: item inputs overriding the model's (`[id]` ID-only, `[artist, album, tags, dense]`
+            content-only, all = hybrid); null keeps the model config's.
         max_epochs: training epochs (the best `val/recall@100` epoch is kept).
-        model: further TwoTowerModule arguments (configs/model/two_tower.yaml).
         datamodule: further TwoTowerDataModule arguments.
         rerank: also fit the re-ranking stage (on the validation part) and report its metrics as the plain keys.
         checkpoint: a run directory with `models/<name>.json` to load instead of training (no metrics then).
@@ -95,9 +68,9 @@ class TwoTowerEmbedding:
         name: embedding name.
     """
 
-    features: list[str] = field(default_factory=lambda: ["id", "artist", "album", "tags", "dense"])
+    model: Any = field(default_factory=dict)
+    features: list[str] | None = None
     max_epochs: int = 20
-    model: dict[str, Any] = field(default_factory=dict)
     datamodule: dict[str, Any] = field(default_factory=dict)
     rerank: bool = True
     checkpoint: str | None = None
@@ -146,12 +119,13 @@ class TwoTowerEmbedding:
             torch.set_num_threads(int(self.torch_threads))
         data = rec_data(ctx.catalog.tracks, ctx.split)
         retriever = TwoTowerRecommender(
-            features=list(self.features),
-            max_epochs=self.max_epochs,
-            model=dict(self.model),
+            model=self.model,
             datamodule=dict(self.datamodule),
+            features=self.features,
+            max_epochs=self.max_epochs,
             seed=ctx.seed,
             progress=self.progress,
+            checkpoint_dir=str(ctx.run_dir / "checkpoints" / self.name),
             name=self.name,
         )
         metrics: dict[str, float] = {}
@@ -168,7 +142,9 @@ class TwoTowerEmbedding:
         ctx.extras.setdefault("metrics", {}).update(
             {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
         )
-        save_two_tower(retriever.module, retriever.dm.transformer, ctx.run_dir, metrics)
+        features = retriever.dm.transformer.save(ctx.run_dir / "checkpoints" / self.name / "features.joblib")
+        dim = int(retriever.module.hparams.dim)
+        write_manifest(ctx.run_dir, self.name, retriever.module, retriever.checkpoint, features, dim, metrics)
         log.info(
             "two-tower: recall@100 %.4f (cold %.4f), ndcg@500 %.4f; trained in %.0fs",
             metrics["recall@100"],

@@ -9,27 +9,34 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from src.cluster import KChoice, choose_k, fit_kmeans, interpret_clusters, recluster
 from src.cluster.interpret import Interpretation
 from src.cluster.kmeans import KMeansResult
 from src.data.features import FeatureConfig, FeatureTransformer
 from src.data.sources import Catalog
-from src.embeddings.context import EmbedContext
+from src.data.split import split_interactions
 from src.embeddings.store import Embedding, build_index, save_embedding
-from src.evaluation.clustering import coplaylist_lift, internal_metrics, label_metrics, stability_ari
-from src.evaluation.split import split_interactions
+from src.evaluation.clustering import (
+    fixed_k_scores,
+    internal_metrics,
+    label_metrics,
+    lift_metrics,
+    stability_ari,
+)
 from src.playlists.build import Playlist, cluster_playlists
 from src.playlists.export import export_playlists
 from src.playlists.seeded import default_seeds, seeded_playlists
 from src.report import plots
 from src.report.html import write_report
+from src.tasks.embed.context import EmbedContext
+from src.tasks.fixed_k import FixedKClusterings
+from src.tasks.tracking import start_logger
 from src.utils.io import write_json, write_parquet
 
 log = logging.getLogger(__name__)
@@ -113,58 +120,36 @@ def cluster_embedding(
     return choice, result
 
 
+def fixed_k_clusterings(cfg: DictConfig, X: np.ndarray, seed: int) -> FixedKClusterings:
+    """The run's k-means settings over `X`, so every fixed-k scorer shares one fit per k."""
+    c = cfg.cluster
+    return FixedKClusterings(X, engine=c.engine, seed=seed, n_init=int(c.n_init), n_iter=int(c.n_iter))
+
+
 def evaluate_clusters(
     cfg: DictConfig,
     catalog: Catalog,
     X: np.ndarray,
     result: KMeansResult,
     split: pd.DataFrame | None,
-    seed: int,
+    clusterings: FixedKClusterings,
 ) -> dict[str, float]:
-    """EVALUATION.md metrics for the chosen clustering plus the fixed-k comparison points."""
-    ev, c = cfg.evaluation, cfg.cluster
+    """docs/evaluation.md metrics for the chosen clustering plus the fixed-k comparison points."""
+    ev = cfg.evaluation
     ids = catalog.tracks["track_id"].to_numpy()
     metrics: dict[str, float] = {"k": result.k, "inertia": result.inertia, "n_tracks": len(ids)}
     labels_series = pd.Series(result.labels, index=ids)
     metrics.update(label_metrics(catalog.labels, labels_series))
     metrics.update(internal_metrics(X, result.labels, ev.silhouette_size, seed=0))
     if ev.stability_seeds and ev.stability_seeds > 1 and result.k > 1:
-        metrics["stability_ari"] = stability_ari(
-            X, result.k, ev.stability_seeds, engine=c.engine, n_iter=c.n_iter
-        )
-    test = split[split["part"] == "test"] if split is not None else None
-    val = split[split["part"] == "val"] if split is not None else None
-    has_pairs = not catalog.interactions.empty
-
-    def lifts(series: pd.Series, k: int) -> None:
-        if not has_pairs:
-            return
-        metrics[f"coplaylist_lift@{k}"] = coplaylist_lift(series, catalog.interactions)
-        if test is not None:
-            metrics[f"heldout_lift@{k}"] = coplaylist_lift(series, catalog.interactions, test)
-        if (
-            val is not None and not val.empty
-        ):  # the same over validation pairs: for choosing settings, not test
-            metrics[f"val_lift@{k}"] = coplaylist_lift(series, catalog.interactions, val)
-
-    lifts(labels_series, result.k)
-    if has_pairs:
+        metrics["stability_ari"] = stability_ari(clusterings.over_seeds(result.k, int(ev.stability_seeds)))
+    metrics.update(lift_metrics(labels_series, catalog.interactions, split, result.k))
+    if not catalog.interactions.empty:
         metrics["coplaylist_lift"] = metrics[f"coplaylist_lift@{result.k}"]
-        if test is not None:
+        if split is not None:
             metrics["heldout_lift"] = metrics[f"heldout_lift@{result.k}"]
-    for k in ev.fixed_k or []:
-        if k >= len(X):
-            continue
-        fixed = (
-            result
-            if k == result.k
-            else fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
-        )
-        series = pd.Series(fixed.labels, index=ids)
-        for name, value in label_metrics(catalog.labels, series).items():
-            if name.startswith("nmi_"):
-                metrics[f"{name}@k{k}"] = value
-        lifts(series, k)
+    ks = [int(k) for k in ev.fixed_k or []]
+    metrics.update(fixed_k_scores(clusterings.at(ks), ids, catalog.labels, catalog.interactions, split))
     return metrics
 
 
@@ -207,15 +192,19 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     )
     write_parquet(run_dir / "clusters.parquet", clusters)
     interpretation = interpret_clusters(catalog.tracks, result.labels)
-    metrics = evaluate_clusters(cfg, catalog, X, result, split, seed)
+    clusterings = fixed_k_clusterings(cfg, X, seed)
+    clusterings.add(result)
+    metrics = evaluate_clusters(cfg, catalog, X, result, split, clusterings)
     metrics["n_subclusters"] = int(clusters.groupby(["cluster", "subcluster"]).ngroups)
     metrics.update(ctx.extras.get("training_metrics", {}))
     metrics.update(ctx.extras.get("metrics", {}))  # e.g. recall@K / ndcg@500 of interaction-trained embedders
     comparison = None
     if cfg.evaluation.get("compare_embeddings"):
-        from src.evaluation.compare_embeddings import run_comparison
+        from src.tasks.compare_embeddings import run_comparison
 
-        comparison, compared = run_comparison(cfg, ctx, embedding, list(cfg.evaluation.compare_embeddings))
+        comparison, compared = run_comparison(
+            cfg, ctx, embedding, list(cfg.evaluation.compare_embeddings), clusterings
+        )
         metrics.update(compared)
     figures_dir = run_dir / "figures"
     names = interpretation.names()
@@ -294,33 +283,6 @@ def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
             np.mean([abs(p.minutes - p.target_minutes) / p.target_minutes for p in targeted])
         )
     return out
-
-
-def sweep_identity(cfg: DictConfig) -> dict[str, Any]:
-    """W&B group/tags/name for this job: in a multirun the group is the sweep and tags name the experiment."""
-    from hydra.core.hydra_config import HydraConfig
-
-    out: dict[str, Any] = {}
-    if not HydraConfig.initialized():
-        return out
-    hc = HydraConfig.get()
-    experiment = hc.runtime.choices.get("experiment")
-    embedding = hc.runtime.choices.get("embedding")
-    tags = list(cfg.logger.get("tags") or [])
-    tags += [t for t in (experiment, f"embedding={embedding}" if embedding else None) if t and t not in tags]
-    out["tags"] = tags
-    if str(hc.mode) == "RunMode.MULTIRUN":
-        out["group"] = cfg.logger.get("group") or f"{cfg.task_name}-{Path(hc.sweep.dir).name}"
-        out["name"] = cfg.logger.get("name") or f"{experiment or embedding}-seed{cfg.seed}-job{hc.job.num}"
-    return out
-
-
-def start_logger(cfg: DictConfig) -> Any:
-    """The configured run logger (W&B offline by default), or None with `logger=none`."""
-    if not cfg.get("logger") or "_target_" not in cfg.logger:
-        return None
-    config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
-    return instantiate(cfg.logger, _partial_=True, **sweep_identity(cfg))(run_config=config)
 
 
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:

@@ -1,4 +1,9 @@
-"""Weights & Biases run logging, offline by default (no account needed); secrets never reach it."""
+"""Run tracking: the one Weights & Biases wrapper (offline by default, no account needed; secrets never reach it).
+
+The pipeline, comparison and training tasks all start their run through `start_logger`; training hands the same
+run to Lightning (`lightning_loggers`), so every W&B run gets the same fields, the same redaction and the same
+`wandb_run.json` that `scripts/compare.py` reads.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from hydra.utils import instantiate
+from lightning.pytorch.loggers import Logger, WandbLogger
+from omegaconf import DictConfig, OmegaConf
 
 from src.utils.io import write_json
 
@@ -105,3 +113,37 @@ class RunLogger:
 
     def finish(self, exit_code: int = 0) -> None:
         self.run.finish(exit_code=exit_code)
+
+
+def sweep_identity(cfg: DictConfig) -> dict[str, Any]:
+    """W&B group/tags/name for this job: in a multirun the group is the sweep and tags name the experiment."""
+    from hydra.core.hydra_config import HydraConfig
+
+    out: dict[str, Any] = {}
+    if not HydraConfig.initialized():
+        return out
+    hc = HydraConfig.get()
+    experiment = hc.runtime.choices.get("experiment")
+    embedding = hc.runtime.choices.get("embedding")
+    tags = list(cfg.logger.get("tags") or [])
+    tags += [t for t in (experiment, f"embedding={embedding}" if embedding else None) if t and t not in tags]
+    out["tags"] = tags
+    if str(hc.mode) == "RunMode.MULTIRUN":
+        out["group"] = cfg.logger.get("group") or f"{cfg.task_name}-{Path(hc.sweep.dir).name}"
+        out["name"] = cfg.logger.get("name") or f"{experiment or embedding}-seed{cfg.seed}-job{hc.job.num}"
+    return out
+
+
+def start_logger(cfg: DictConfig) -> RunLogger | None:
+    """The configured run logger (W&B offline by default), or None with `logger=none`."""
+    if not cfg.get("logger") or "_target_" not in cfg.logger:
+        return None
+    config = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    return instantiate(cfg.logger, _partial_=True, **sweep_identity(cfg))(run_config=config)
+
+
+def lightning_loggers(run: RunLogger | None) -> list[Logger]:
+    """The same W&B run as a Lightning logger (the Trainer logs its curves into it), or none."""
+    if run is None:
+        return []
+    return [WandbLogger(experiment=run.run, log_model=False)]

@@ -2,7 +2,7 @@
 
 Behind `scripts/embed.py`; also the function downstream code calls:
 
-    from src.embeddings.embed_api import embed_file, embed_tracks
+    from src.tasks.embed.cold_start import embed_file, embed_tracks
     embedding = embed_tracks("outputs/train/runs/X", tracks_df)   # canonical tracks table
 """
 
@@ -16,7 +16,8 @@ import yaml
 from src.data.errors import DataError
 from src.data.sources import CsvSource, ParquetSource, TableSource
 from src.embeddings.store import Embedding, save_embedding
-from src.training.artifacts import available_models, encode_matrix, load_trained
+from src.models.fit import encode_matrix
+from src.tasks.artifacts import available_models, load_trained
 
 
 def resolve_model_name(model_dir: str | Path, name: str | None = None) -> str:

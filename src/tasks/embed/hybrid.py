@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from hydra.utils import instantiate
 
-from src.embeddings.context import EmbedContext
 from src.embeddings.store import Embedding
-from src.embeddings.two_tower import TwoTowerEmbedding
+from src.tasks.embed.context import EmbedContext
+from src.tasks.embed.two_tower import TwoTowerEmbedding
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from src.data.errors import DataError
-from src.evaluation.compare import RunInfo
+from src.report.tables import RunInfo
 
 
 @dataclass

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-import numpy as np
-import torch
 
 from src.data.errors import DataError
 from src.data.features import FeatureTransformer
@@ -85,22 +83,3 @@ def load_trained(run_dir: str | Path, name: str) -> TrainedModel:
     module.eval()
     transformer = FeatureTransformer.load(run_dir / manifest["features"])
     return TrainedModel(name, module, transformer, manifest)
-
-
-@torch.no_grad()
-def encode_matrix(module: pl.LightningModule, X: np.ndarray, batch_size: int = 8192) -> np.ndarray:
-    """Embed rows of `X` with `module.encode` in eval mode, batch by batch (bounded memory)."""
-    was_training = module.training
-    module.eval()
-    device = next(module.parameters()).device
-    out = [
-        module.encode(
-            torch.from_numpy(np.ascontiguousarray(X[i : i + batch_size], dtype=np.float32)).to(device)
-        )
-        .float()
-        .cpu()
-        .numpy()
-        for i in range(0, len(X), batch_size)
-    ]
-    module.train(was_training)
-    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)

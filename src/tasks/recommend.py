@@ -10,8 +10,8 @@ import pandas as pd
 
 from src.data.errors import DataError
 from src.data.sources import Catalog
-from src.embeddings.two_tower import load_two_tower
 from src.recsys.base import as_history, top_k
+from src.tasks.embed.two_tower import load_two_tower
 
 
 def seed_tracks(catalog: Catalog, tracks: Sequence[str], user: str | None, n_seed: int | None) -> list[str]:

@@ -17,11 +17,12 @@ from typing import Any
 import lightning.pytorch as pl
 from hydra.utils import instantiate
 
-from src.embeddings.context import EmbedContext
 from src.embeddings.store import Embedding
 from src.models.datamodule import FeatureDataModule
-from src.training.artifacts import encode_matrix, load_trained, write_manifest
-from src.training.fit import fit_model, predict_embedding, set_threads
+from src.models.fit import encode_matrix, predict_vectors, set_threads
+from src.tasks.artifacts import load_trained, write_manifest
+from src.tasks.embed.context import EmbedContext
+from src.tasks.fit import fit_from_config
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class AutoencoderEmbedding:
             seed=ctx.seed,
         )
         model = instantiate(self.model, **dm.model_kwargs(), name=self.name, _convert_="all")
-        result = fit_model(
+        result = fit_from_config(
             model,
             dm,
             self.trainer,
@@ -81,7 +82,7 @@ class AutoencoderEmbedding:
             ctx.run_dir / "checkpoints" / self.name,
             use_best=self.use_best,
         )
-        embedding = predict_embedding(result.model, dm, self.name)
+        embedding = Embedding(self.name, dm.track_ids, predict_vectors(result.model, dm))
         features = ctx.run_dir / "features.joblib"
         if not features.exists():
             ctx.transformer.save(features)

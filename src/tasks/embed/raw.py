@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from src.embeddings.context import EmbedContext
 from src.embeddings.store import Embedding
+from src.tasks.embed.context import EmbedContext
 
 
 @dataclass

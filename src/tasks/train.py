@@ -13,10 +13,11 @@ import lightning.pytorch as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from src.embeddings.store import save_embedding
-from src.training.artifacts import write_manifest
-from src.training.fit import fit_model, predict_embedding, set_threads
-from src.training.loggers import build_loggers, finish_loggers
+from src.embeddings.store import Embedding, save_embedding
+from src.models.fit import predict_vectors, set_threads
+from src.tasks.artifacts import write_manifest
+from src.tasks.fit import fit_from_config
+from src.tasks.tracking import lightning_loggers, start_logger
 from src.utils.io import write_json
 
 log = logging.getLogger(__name__)
@@ -30,22 +31,22 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     datamodule.setup("fit")
     model = instantiate(cfg.model, **datamodule.model_kwargs(), _convert_="all")
     name = str(getattr(model, "name", cfg.model.get("name", "model")))
-    loggers = build_loggers(cfg)
+    run = start_logger(cfg)
     try:
-        result = fit_model(
+        result = fit_from_config(
             model,
             datamodule,
             cfg.trainer,
             cfg.get("callbacks"),
             run_dir / "checkpoints",
-            loggers,
+            lightning_loggers(run),
             ckpt_path=cfg.get("ckpt_path"),
             use_best=str(cfg.get("embed_from", "best")) == "best",
         )
         metrics = result.metrics
         if result.trainer.is_global_zero:
             if cfg.get("embed", True):
-                embedding = predict_embedding(result.model, datamodule, name)
+                embedding = Embedding(name, datamodule.track_ids, predict_vectors(result.model, datamodule))
                 save_embedding(embedding, run_dir / "embeddings")
                 features = run_dir / "features.joblib"
                 if not features.exists() and getattr(datamodule, "transformer", None) is not None:
@@ -63,10 +64,11 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
                     run_dir / "embeddings",
                 )
             write_json(run_dir / "metrics.json", metrics)
-        for logger in loggers:
-            logger.log_metrics({f"final/{k}": v for k, v in metrics.items()})
-        finish_loggers(loggers)
+        if run is not None:
+            run.log_metrics({f"final/{k}": v for k, v in metrics.items()})
+            run.finish()
     except BaseException:
-        finish_loggers(loggers, exit_code=1)
+        if run is not None:
+            run.finish(exit_code=1)
         raise
     return metrics

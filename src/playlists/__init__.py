@@ -1,0 +1,1 @@
+"""Playlists from clusters and seeds: selection, listening order, exports."""

@@ -13,6 +13,7 @@ from src.evaluation.clustering import (
     fixed_k_scores,
     internal_metrics,
     label_metrics,
+    lift_metrics,
     stability_ari,
 )
 
@@ -76,6 +77,16 @@ def test_fixed_k_scores_use_the_given_labels_per_k():
     )  # every co-playlist pair shares a cluster; random pairs half as often
     assert {"heldout_lift@2", "val_lift@2", "heldout_lift@3", "val_lift@3"} <= set(scores)
     assert fixed_k_scores({2: perfect}, ids, lab.iloc[:0], inter.iloc[:0]) == {}
+
+
+def test_val_lift_never_counts_a_pair_with_a_test_track():
+    # playlist p: a (train), b (val), c (test). Clusters put b with c only: the one val pair that shares a
+    # cluster holds a test track, so val_lift must see no shared pair at all (heldout_lift sees it).
+    inter = pd.DataFrame({"user_id": ["p", "p", "p"], "track_id": ["a", "b", "c"]})
+    split = inter.assign(part=["train", "val", "test"])
+    clusters = pd.Series([0, 1, 1, 2, 2], index=["a", "b", "c", "x", "y"])
+    scores = lift_metrics(clusters, inter, split, 3)
+    assert scores["val_lift@3"] == 0.0 and scores["heldout_lift@3"] > 0.0
 
 
 def test_lift_counts_by_hand():

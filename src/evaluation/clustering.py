@@ -101,11 +101,19 @@ def lift_metrics(
         return {}
     out = {f"coplaylist_lift@{k}": coplaylist_lift(clusters, interactions)}
     if split is not None:
-        out[f"heldout_lift@{k}"] = coplaylist_lift(clusters, interactions, split[split["part"] == "test"])
+        test = split[split["part"] == "test"]
+        out[f"heldout_lift@{k}"] = coplaylist_lift(clusters, interactions, test)
         val = split[split["part"] == "val"]
-        if not val.empty:
-            out[f"val_lift@{k}"] = coplaylist_lift(clusters, interactions, val)
+        if not val.empty:  # test pairs removed first: a selection metric never sees a test track
+            out[f"val_lift@{k}"] = coplaylist_lift(clusters, without_pairs(interactions, test), val)
     return out
+
+
+def without_pairs(interactions: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """`interactions` minus the (user_id, track_id) pairs listed in `pairs`."""
+    keys = pd.MultiIndex.from_frame(pairs[["user_id", "track_id"]].astype(str))
+    mine = pd.MultiIndex.from_frame(interactions[["user_id", "track_id"]].astype(str))
+    return interactions.loc[~mine.isin(keys)]
 
 
 def fixed_k_scores(

@@ -6,11 +6,16 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import markdown_it
 import pandas as pd
 import yaml
+from omegaconf import DictConfig, OmegaConf
 
 from src.data.errors import DataError
-from src.report.tables import RunInfo, mean_std_table
+from src.report.sweep import plot_comparison, write_sweep_report
+from src.report.tables import RunInfo, flat_table, mean_std_table, to_markdown
+from src.tasks.tracking import start_logger
+from src.utils.io import write_csv, write_text
 
 # Shown by default (those present in at least one run), in this order.
 DEFAULT_METRICS: tuple[str, ...] = (
@@ -76,3 +81,27 @@ def comparison_table(runs: list[RunInfo], metrics: Sequence[str] | None = None) 
             f"none of the metrics {list(metrics or DEFAULT_METRICS)} is in the runs' metrics.json"
         )
     return mean_std_table(frame, chosen)
+
+
+def run_compare(cfg: DictConfig, out_dir: Path) -> str:
+    """`scripts/compare.py`: the table (markdown, CSV), the comparison plot, the sweep report and the same table
+    in W&B (in the runs' W&B group unless one is set); returns the markdown table."""
+    inputs = OmegaConf.to_container(cfg.inputs) if not isinstance(cfg.inputs, str) else [cfg.inputs]
+    runs = find_runs(inputs)
+    metrics = OmegaConf.to_container(cfg.metrics) if cfg.metrics else None
+    table = comparison_table(runs, metrics)
+    markdown = to_markdown(table)
+    write_csv(out_dir / "comparison.csv", flat_table(table))
+    write_text(out_dir / "comparison.md", markdown)
+    plot = plot_comparison(table, out_dir / "comparison.png")
+    html_table = markdown_it.MarkdownIt().enable("table").render(markdown)
+    write_sweep_report(runs, table, html_table, plot, out_dir / "sweep_report.html")
+    groups = sorted({r.group for r in runs if r.group})
+    if cfg.get("logger") and "_target_" in cfg.logger and groups and not cfg.logger.get("group"):
+        cfg.logger.group = groups[0]
+    logger = start_logger(cfg)
+    if logger is not None:
+        logger.log_table("comparison", flat_table(table))
+        logger.log_figures({"Methods compared": plot})
+        logger.finish()
+    return markdown

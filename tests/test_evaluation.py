@@ -1,4 +1,4 @@
-"""Split protocol and clustering metrics (EVALUATION.md)."""
+"""Split protocol and clustering metrics (docs/evaluation.md)."""
 
 from __future__ import annotations
 
@@ -76,6 +76,8 @@ def test_fixed_k_scores_use_the_given_labels_per_k():
         scores["coplaylist_lift@2"] == 2.0
     )  # every co-playlist pair shares a cluster; random pairs half as often
     assert {"heldout_lift@2", "val_lift@2", "heldout_lift@3", "val_lift@3"} <= set(scores)
+    # cold = in no training playlist: t1, t2 (p) and t4, t5 (q); perfect labels stay perfect on them
+    assert scores["nmi_genre_cold@k2"] == 1.0 and "nmi_genre_cold@k3" in scores
     assert fixed_k_scores({2: perfect}, ids, lab.iloc[:0], inter.iloc[:0]) == {}
 
 

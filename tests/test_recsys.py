@@ -1,4 +1,4 @@
-"""Recommender interface, baselines and the EVALUATION.md evaluator (metrics checked by hand and by property)."""
+"""Recommender interface, baselines and the docs/evaluation.md evaluator (metrics checked by hand and by property)."""
 
 from __future__ import annotations
 

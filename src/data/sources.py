@@ -70,7 +70,7 @@ def read_parquet_table(path: str | Path) -> pd.DataFrame:
 
 
 def _majority(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Most frequent value of `column` per track_id; ties broken alphabetically (EVALUATION.md)."""
+    """Most frequent value of `column` per track_id; ties broken alphabetically (docs/evaluation.md)."""
     counts = frame.dropna(subset=[column]).groupby(["track_id", column]).size().rename("n").reset_index()
     counts = counts.sort_values(["track_id", "n", column], ascending=[True, False, True])
     return counts.drop_duplicates("track_id").set_index("track_id")[column]

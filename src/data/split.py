@@ -1,4 +1,4 @@
-"""Playlist-continuation split of EVALUATION.md: per playlist, hold out max(1, floor(0.2·n)) tracks as test.
+"""Playlist-continuation split of docs/evaluation.md: per playlist, hold out max(1, floor(0.2·n)) tracks as test.
 
 Validation is carved out of train the same way (never from test). Same seed → same split.
 """

@@ -124,13 +124,21 @@ def fixed_k_scores(
     split: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     """The comparison points at fixed k (one labeling per k, rows aligned with `track_ids`):
-    `nmi_<label>@k<k>`, `ari_<label>@k<k>` and the lifts at k. The same scorer serves the pipeline's fixed-k
-    points and the side-by-side embedding comparison, so both report the same numbers for the same labels."""
+    `nmi_<label>@k<k>`, `ari_<label>@k<k>`, the lifts at k and, with a split, `nmi_<label>_cold@k<k>` /
+    `ari_<label>_cold@k<k>` over the tracks in no training playlist (placed without their playlists: not
+    in-sample for interaction-trained embeddings). The same scorer serves the pipeline's fixed-k points and the
+    side-by-side embedding comparison, so both report the same numbers for the same labels."""
     out: dict[str, float] = {}
     ids = np.asarray(track_ids).astype(str)
+    cold = None
+    if split is not None:
+        cold = ~pd.Index(ids).isin(split.loc[split["part"] == "train", "track_id"].astype(str))
     for k, assignment in clusterings.items():
         series = pd.Series(assignment, index=ids)
         if not labels.empty:
             out.update({f"{name}@k{k}": v for name, v in label_metrics(labels, series).items()})
+            if cold is not None and cold.any():
+                cold_metrics = label_metrics(labels, series[cold], suffix="_cold")
+                out.update({f"{name}@k{k}": v for name, v in cold_metrics.items()})
         out.update(lift_metrics(series, interactions, split, k))
     return out

@@ -122,7 +122,7 @@ class TwoTowerDataModule(pl.LightningDataModule):
 
     Args:
         source: a catalogue source (the `data` group) — used by `scripts/train.py`.
-        split_seed: seed of the EVALUATION.md split (the run's `seed`); the split is saved to `output_dir`.
+        split_seed: seed of the docs/evaluation.md split (the run's `seed`); the split is saved to `output_dir`.
         batch_size: playlists per step; the targets of the other playlists are in-batch negatives.
         max_context: at most this many of the playlist's context tracks form a query.
         holdout: share of a playlist's train tracks held out as targets in each training epoch.

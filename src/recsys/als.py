@@ -1,4 +1,4 @@
-"""ALS matrix factorisation (`implicit`), the collaborative-filtering baseline of EVALUATION.md.
+"""ALS matrix factorisation (`implicit`), the collaborative-filtering baseline of docs/evaluation.md.
 
 Histories are folded in with `recalculate_user=True`, so any playlist — known or new — is scored from its items.
 Cold items have no factors (zero vectors) and so can never be recommended: ALS recall on cold tracks is 0.

@@ -1,4 +1,4 @@
-"""Reference recommenders of EVALUATION.md: random, popularity and item-kNN on content features."""
+"""Reference recommenders of docs/evaluation.md: random, popularity and item-kNN on content features."""
 
 from __future__ import annotations
 

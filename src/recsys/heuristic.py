@@ -1,4 +1,4 @@
-"""The non-learned heuristic of EVALUATION.md: same artist + same album + audio cosine + year + popularity.
+"""The non-learned heuristic of docs/evaluation.md: same artist + same album + audio cosine + year + popularity.
 
 For a playlist P and candidate i:
     score = w_artist · share of P's tracks by i's artist + w_album · share on i's album

@@ -1,4 +1,4 @@
-"""Raw vs learned embeddings side by side: EVALUATION.md clustering metrics at fixed k for each embedding.
+"""Raw vs learned embeddings side by side: docs/evaluation.md clustering metrics at fixed k for each embedding.
 
 `compare_embeddings` scores ready fixed-k clusterings of each embedding; `run_comparison` is the pipeline's hook
 (`evaluation.compare_embeddings: [raw, autoencoder, idec]`): it makes each listed embedding with the same
@@ -168,6 +168,6 @@ def run_comparison(
 
 
 def headline(table: pd.DataFrame) -> pd.DataFrame:
-    """The report's compact view: the EVALUATION.md comparison columns present in `table`."""
+    """The report's compact view: the docs/evaluation.md comparison columns present in `table`."""
     columns = [c for c in HEADLINE if c in table.columns] + ["dim"]
     return table[columns]

@@ -272,7 +272,7 @@ def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd
 
 
 def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
-    """transition_smoothness before vs after ordering (EVALUATION.md), and duration_error when targeted."""
+    """transition_smoothness before vs after ordering (docs/evaluation.md), and duration_error when targeted."""
     out: dict[str, float] = {"n_playlists": len(playlists)}
     for key, name in (("tempo_bpm", "tempo_bpm"), ("camelot", "camelot"), ("energy", "energy")):
         out[f"transition_{name}_before"] = float(np.mean([p.smoothness_before[key] for p in playlists]))

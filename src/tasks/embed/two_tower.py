@@ -2,7 +2,7 @@
 split (or load a trained one), evaluate it as a recommender, and return its item-tower vectors for every track.
 
 Cold tracks (never in a training playlist) are embedded from their content through the item tower. The
-recommendation metrics of EVALUATION.md (`recall@K`, `r_precision`, `ndcg@500`, each with `_cold`) go to
+recommendation metrics of docs/evaluation.md (`recall@K`, `r_precision`, `ndcg@500`, each with `_cold`) go to
 `ctx.extras["metrics"]` and from there into the run's `metrics.json`: the plain keys are the full recommender
 (two-tower retrieval + the re-ranking stage when `rerank=true`), `two_tower/<metric>` the two-tower alone.
 The model is saved as `checkpoints/two_tower/model.ckpt` + `models/two_tower.json`, so `scripts/embed.py

@@ -22,9 +22,9 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info
 from tqdm.auto import tqdm
 
+from benchmarks.kmeans.large import two_level
 from src.cluster.faiss_kmeans import faiss_gpu_available
 from src.cluster.kmeans import assign, init_centroids, resolve_engine, run_engine, training_sample
-from src.cluster.large import two_level
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 @hydra.main(version_base="1.3", config_path="../configs", config_name="benchmark_kmeans")
 @clean_errors
 def main(cfg: DictConfig) -> float:
-    from src.cluster.benchmark import format_table, run_benchmark
+    from benchmarks.kmeans.bench import format_table, run_benchmark
     from src.utils.io import write_json
 
     result = run_benchmark(cfg)

@@ -125,3 +125,37 @@ def test_dec_initialises_centroids_from_kmeans_then_refines():
     assert q.shape == (len(X), 3)
     assert q.max(dim=1).values.mean().item() > 0.5  # three clear blobs → confident assignments
     assert len(np.unique(q.argmax(dim=1).numpy())) == 3
+
+
+def test_dec_takes_the_projects_kmeans_through_its_hook():
+    """The caller hands DEC a k-means (here the project's); a wrong shape is one clear error."""
+    from src.cluster import fit_kmeans
+
+    pl.seed_everything(0, verbose=False)
+    X = _blobs()
+    dm = FeatureDataModule.from_arrays(X, [f"t{i}" for i in range(len(X))], batch_size=64, val_fraction=0.2)
+    calls = []
+
+    def project_kmeans(Z, k, n_init, seed):
+        calls.append((Z.shape, k, n_init))
+        return fit_kmeans(Z, k, engine="sklearn", n_init=n_init, seed=seed).centroids
+
+    model = DECModule(
+        input_dim=6,
+        hidden=[16],
+        bottleneck=3,
+        n_clusters=3,
+        pretrain_epochs=3,
+        lr=1e-2,
+        kmeans_n_init=3,
+        centroid_init=project_kmeans,
+    )
+    _trainer(5).fit(model, datamodule=dm)
+    assert calls == [((int(0.8 * len(X)), 3), 3, 3)] and bool(model.initialized)
+    assert "centroid_init" not in model.hparams
+    q = model.assign(torch.from_numpy(X))
+    assert len(np.unique(q.argmax(dim=1).numpy())) == 3
+    bad = DECModule(input_dim=6, hidden=[16], bottleneck=3, n_clusters=3, pretrain_epochs=1)
+    bad.centroid_init = lambda Z, k, n, s: np.zeros((k + 1, Z.shape[1]))
+    with pytest.raises(ValueError, match="centroid_init returned shape"):
+        _trainer(2).fit(bad, datamodule=dm)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from hydra import compose, initialize_config_dir
 
-from src.cluster.benchmark import format_table, gemm_peak, make_data
+from benchmarks.kmeans.bench import format_table, gemm_peak, make_data
 from tests.helpers import ROOT, run_script
 
 TINY_A = [

@@ -1,4 +1,5 @@
-"""The k-means interface and its engines: agreement, reproducibility, subsampling, empty clusters, errors."""
+"""The k-means interface, its engines and the Lloyd loop's backends: agreement, reproducibility, subsampling,
+empty clusters, errors."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import torch
 from sklearn.datasets import make_blobs
 
 from src.cluster import available_engines, fit_kmeans
-from src.cluster.gemm_kmeans import assign_gemm, lloyd_gemm, repair_empty
+from src.cluster.gemm_kmeans import assign_gemm
 from src.cluster.kmeans import init_centroids, resolve_engine, training_sample
-from src.cluster.torch_kmeans import lloyd_torch, pick_device
+from src.cluster.lloyd import BACKENDS, lloyd, make_backend, repair_empty
+from src.cluster.torch_kmeans import pick_device
 
 ENGINES = ["gemm", "torch", "faiss", "sklearn"]
 
@@ -52,15 +54,17 @@ def test_same_seed_same_result(blobs, engine):
     assert a.history == b.history
 
 
-def test_gemm_matches_a_plain_numpy_lloyd(blobs):
-    """Each gemm iteration is exactly one Lloyd step: compare with a textbook implementation."""
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backends_match_a_plain_numpy_lloyd(blobs, backend):
+    """Each iteration of the loop is exactly one Lloyd step, whatever the backend: compare with a textbook
+    implementation."""
     start = init_centroids(blobs, 6, seed=0)
     C = start.astype(np.float64)
     for _ in range(5):
         d = ((blobs[:, None, :] - C[None]) ** 2).sum(-1)
         lab = d.argmin(1)
         C = np.stack([blobs[lab == j].mean(0) if np.any(lab == j) else C[j] for j in range(6)])
-    ours, iters, history = lloyd_gemm(blobs, start, 5, tol=0)
+    ours, iters, history = lloyd(blobs, start, 5, tol=0, backend=backend)
     assert iters == 5 and len(history) == 5
     np.testing.assert_allclose(ours, C, rtol=1e-4, atol=1e-4)
 
@@ -108,16 +112,18 @@ def test_empty_cluster_is_repaired():
     X, _ = make_blobs(n_samples=600, centers=3, n_features=4, random_state=0)
     X = X.astype(np.float32)
     start = np.vstack([X[:3], np.full((1, 4), 1e4, dtype=np.float32)])
-    for run in (lloyd_gemm, lloyd_torch):
-        C, _, _ = run(X, start, 10, tol=0)
-        assert np.all(np.abs(C) < 1e3), run.__name__
+    for backend in BACKENDS:
+        C, _, _ = lloyd(X, start, 10, tol=0, backend=backend)
+        assert np.all(np.abs(C) < 1e3), backend
     counts = np.array([0, 10, 4])
     C = np.arange(6, dtype=np.float32).reshape(3, 2) + 1
     assert repair_empty(C, counts) == 1
     assert counts.tolist() == [5, 5, 4] and not np.allclose(C[0], C[1])
 
 
-def test_input_errors():
+def test_input_errors(blobs):
+    with pytest.raises(ValueError, match="unknown Lloyd backend"):
+        make_backend("sklearn", blobs, 3)
     with pytest.raises(ValueError, match="2-D"):
         fit_kmeans(np.zeros(5, dtype=np.float32), 2)
     with pytest.raises(ValueError, match="k=9"):
@@ -134,7 +140,7 @@ def test_torch_device_choice():
 
 def test_torch_rejects_unknown_precision(blobs):
     with pytest.raises(ValueError, match="precision"):
-        lloyd_torch(blobs, blobs[:3], 2, precision="fp8")
+        lloyd(blobs, blobs[:3], 2, backend="torch", precision="fp8")
 
 
 @pytest.mark.gpu

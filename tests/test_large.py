@@ -1,4 +1,5 @@
-"""The large-N path: subsample training, chunked/parquet assignment, sampled choice of k, two-level split."""
+"""The large-N path: subsample training, chunked/parquet assignment, sampled choice of k, reclustering in
+parallel, and the benchmark's two-level split built on it."""
 
 from __future__ import annotations
 
@@ -6,15 +7,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from src.cluster import fit_kmeans
-from src.cluster.large import (
-    choose_k_sampled,
-    fit_large,
-    fit_parquet,
-    sample_indices,
-    sample_parquet,
-    two_level,
-)
+from benchmarks.kmeans.large import fit_parquet, sample_parquet, two_level
+from src.cluster import choose_k, fit_kmeans, recluster
+from src.cluster.kmeans import sample_indices
 from src.embeddings.store import Embedding, save_embedding
 
 
@@ -36,9 +31,9 @@ def test_sample_indices_are_sorted_distinct_and_seeded():
     np.testing.assert_array_equal(sample_indices(10, 50, seed=3), np.arange(10))
 
 
-def test_fit_large_trains_on_a_sample_and_labels_all(nested):
+def test_subsampled_fit_trains_on_a_sample_and_labels_all(nested):
     X, truth = nested
-    result = fit_large(X, 18, n_iter=25, max_points_per_centroid=40, seed=1)
+    result = fit_kmeans(X, 18, n_iter=25, max_points_per_centroid=40, seed=1)
     full = fit_kmeans(X, 18, n_iter=25, seed=1)
     assert len(result.labels) == len(X)
     assert result.inertia <= full.inertia * 1.05
@@ -62,10 +57,26 @@ def test_parquet_path_matches_in_memory(tmp_path, nested):
 def test_choose_k_sampled_finds_the_top_level(nested):
     X, _ = nested
     X6, _ = make_blobs(n_samples=3000, centers=6, n_features=4, cluster_std=0.5, random_state=1)
-    choice = choose_k_sampled(X6.astype(np.float32), [2, 3, 4, 6, 8, 12, 16], sample=1500)
+    grid = [2, 3, 4, 6, 8, 12, 16]
+    choice = choose_k(X6.astype(np.float32), ks=grid, sample=1500, n_iter=20, progress=False)
     assert choice.k == 6 and choice.method == "knee"
     assert "1500 of 3000" in choice.reason
     assert len(choice.inertias) == len(choice.silhouettes) == 7
+    with pytest.raises(ValueError, match="no k in"):
+        choose_k(X6[:10].astype(np.float32), ks=[50, 60], progress=False)
+
+
+def test_parallel_recluster_matches_sequential(nested):
+    """Threads over clusters (each fit single-threaded) give the same sub-clusters as one cluster at a time."""
+    X, truth = nested
+    top = truth // 3
+    options = {"min_size": 20, "k_max": 6, "k_grid": (2, 3, 4, 6), "sample": 300, "n_iter": 30}
+    seq, seq_info = recluster(X, top, workers=1, progress=False, **options)
+    par, par_info = recluster(X, top, workers=3, progress=False, **options)
+    np.testing.assert_array_equal(seq, par)
+    assert seq_info == par_info
+    assert [v["k"] for v in par_info.values()] == [3] * 6 and all(v["size"] == 600 for v in par_info.values())
+    assert all("300 of 600 rows" in v["reason"] for v in par_info.values())
 
 
 def test_two_level_recovers_nested_groups(nested):

@@ -1,4 +1,4 @@
-"""Lloyd k-means on the CPU at matrix-multiply speed: the `gemm` engine, and the chunked `assign` it shares.
+"""Lloyd k-means on the CPU at matrix-multiply speed: the `gemm` backend, and the chunked `assign` it shares.
 
 Why it beats `faiss.Kmeans` on this kind of machine: one Lloyd iteration is a distance GEMM plus an argmin
 plus a centroid update. The faiss-cpu wheel ships an old OpenBLAS that falls back to an SSE3 kernel on newer
@@ -17,11 +17,11 @@ the rest is arranged so nothing else costs a pass over memory:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -51,7 +51,7 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-@contextmanager
+@contextlib.contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """BLAS and torch intra-op threads set to 1 while our own worker threads split the rows."""
     before = torch.get_num_threads()
@@ -71,7 +71,7 @@ class _Inline:
         return map(fn, items)
 
 
-@contextmanager
+@contextlib.contextmanager
 def worker_pool(workers: int) -> Iterator[ThreadPoolExecutor | _Inline]:
     """`workers` threads with single-threaded BLAS, or the calling thread alone when `workers` is 1.
 
@@ -120,81 +120,49 @@ def _assign_rows(Xa: np.ndarray, Ca: np.ndarray, labels: np.ndarray, lo: int, hi
         np.argmin(block[:n], axis=1, out=labels[start:stop])
 
 
-def _cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+def cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Σ of the rows of X per label, as a sparse one-hot (k × n) times X: one sequential scatter-add."""
     n = len(labels)
     onehot = sp.csc_matrix((np.ones(n, dtype=np.float32), labels, np.arange(n + 1)), shape=(k, n))
     return np.asarray(onehot @ X, dtype=np.float64)
 
 
-def repair_empty(C: np.ndarray, counts: np.ndarray, eps: float = 1.0 / 1024) -> int:
-    """Give every empty cluster half of the currently largest one (FAISS's split), in place; returns how many."""
-    repaired = 0
-    for e in np.flatnonzero(counts == 0):
-        big = int(np.argmax(counts))
-        if counts[big] < 2:
-            break
-        C[e] = C[big] * (1 + eps)
-        C[big] = C[big] * (1 - eps)
-        counts[e] = counts[big] // 2
-        counts[big] -= counts[e]
-        repaired += 1
-    return repaired
-
-
-def lloyd_gemm(
-    X: np.ndarray,
-    start: np.ndarray,
-    n_iter: int,
-    tol: float = 1e-4,
-    chunk: int | None = None,
-    threads: int | None = None,
-    progress: Callable[[int, float], None] | None = None,
-) -> tuple[np.ndarray, int, list[float]]:
-    """Lloyd iterations from `start`; returns centroids, iterations run and the inertia before each update.
-
-    Stops early when the centroids move less than ``tol × mean feature variance`` (scikit-learn's rule);
-    ``tol=0`` runs exactly `n_iter` iterations.
+class GemmBackend:
+    """The `gemm` backend of `src.cluster.lloyd.lloyd`: worker threads over row slices, each assigning its rows
+    (GEMM + argmin per L2-sized block) and summing them per cluster; the inertia comes from the sums.
     """
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    n, _ = X.shape
-    k = len(start)
-    chunk = chunk or block_rows(k)
-    C = np.array(start, dtype=np.float32, copy=True)
-    Xa = augment(X)
-    total_sq = float(np.einsum("ij,ij->", X, X, dtype=np.float64))
-    threshold = tol * float(np.mean(np.var(X, axis=0, dtype=np.float64)))
-    labels = np.empty(n, dtype=np.int64)
-    workers = threads or n_threads()
-    # several slices per worker: a worker slowed by another process does not hold up the iteration
-    parts = _ranges(n, min(workers * SLICES, max(1, n // chunk)))
-    history: list[float] = []
-    it = 0
 
-    def step(part: tuple[int, int], Ca: np.ndarray) -> np.ndarray:
+    def __init__(self, X: np.ndarray, k: int, threads: int | None = None, chunk: int | None = None) -> None:
+        self.X = np.ascontiguousarray(X, dtype=np.float32)
+        self.k = k
+        self.chunk = chunk or block_rows(k)
+        self.Xa = augment(self.X)
+        self.total_sq = float(np.einsum("ij,ij->", self.X, self.X, dtype=np.float64))
+        self.labels = np.empty(len(self.X), dtype=np.int64)
+        self.workers = threads or n_threads()
+        # several slices per worker: a worker slowed by another process does not hold up the iteration
+        self.parts = _ranges(len(self.X), min(self.workers * SLICES, max(1, len(self.X) // self.chunk)))
+
+    def __enter__(self) -> GemmBackend:
+        self._stack = contextlib.ExitStack()
+        self.pool = self._stack.enter_context(worker_pool(min(self.workers, len(self.parts))))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def _step(self, part: tuple[int, int], Ca: np.ndarray) -> np.ndarray:
         lo, hi = part
-        _assign_rows(Xa, Ca, labels, lo, hi, chunk)
-        return _cluster_sums(X[lo:hi], labels[lo:hi], k)
+        _assign_rows(self.Xa, Ca, self.labels, lo, hi, self.chunk)
+        return cluster_sums(self.X[lo:hi], self.labels[lo:hi], self.k)
 
-    with worker_pool(min(workers, len(parts))) as pool:
-        for it in range(1, n_iter + 1):  # noqa: B007 - `it` is the iteration count returned
-            Ca = augment_centroids(C)
-            sums = np.sum(list(pool.map(lambda p, Ca=Ca: step(p, Ca), parts)), axis=0)
-            counts = np.bincount(labels, minlength=k)
-            C64 = C.astype(np.float64)
-            inertia = total_sq + float(counts @ np.einsum("ij,ij->i", C64, C64) - 2.0 * np.sum(C64 * sums))
-            history.append(max(inertia, 0.0))
-            new = C.copy()
-            nz = counts > 0
-            new[nz] = (sums[nz] / counts[nz, None]).astype(np.float32)
-            repair_empty(new, counts.copy())
-            shift = float(np.sum((new.astype(np.float64) - C64) ** 2))
-            C = new
-            if progress is not None:
-                progress(it, history[-1])
-            if tol > 0 and shift <= threshold:
-                break
-    return C, it, history
+    def assign_and_sum(self, C: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        Ca = augment_centroids(C)
+        sums = np.sum(list(self.pool.map(lambda p: self._step(p, Ca), self.parts)), axis=0)
+        counts = np.bincount(self.labels, minlength=self.k)
+        C64 = C.astype(np.float64)
+        inertia = self.total_sq + float(counts @ np.einsum("ij,ij->i", C64, C64) - 2.0 * np.sum(C64 * sums))
+        return max(inertia, 0.0), sums, counts
 
 
 def assign_gemm(

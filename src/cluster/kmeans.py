@@ -3,21 +3,24 @@
 Every engine starts from the same k-means++ (or random) centroids for a given seed, so results are
 comparable across engines and reproducible. Engines:
 
-- ``gemm``: Lloyd at matrix-multiply speed on the CPU (`src/cluster/gemm_kmeans.py`); the CPU default.
-- ``faiss``: ``faiss.Kmeans`` (on the GPU when a faiss GPU build and ``device="cuda"`` are present).
-- ``torch``: chunked GEMM + argmin + ``index_add_`` in PyTorch, on CUDA (fp32/TF32/bf16) or the CPU.
-- ``sklearn``: ``sklearn.cluster.KMeans(algorithm="lloyd")``, the reference.
+- ``gemm``, ``torch``, ``faiss``: backends of one Lloyd loop (`src/cluster/lloyd.py`) — GEMM with worker
+  threads on the CPU (the CPU default), PyTorch on CUDA (fp32/TF32/bf16) or the CPU, a faiss flat index
+  (on the GPU when a faiss GPU build and ``device="cuda"`` are present);
+- ``sklearn``: ``sklearn.cluster.KMeans(algorithm="lloyd")``, the reference (the pipeline's default).
+
+Whatever the engine, the final labels and inertia come from the same chunked `assign` over every row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-from src.cluster.gemm_kmeans import assign_gemm, lloyd_gemm
+from src.cluster.faiss_kmeans import faiss_gpu_available
+from src.cluster.gemm_kmeans import assign_gemm
+from src.cluster.lloyd import BACKENDS, lloyd
 
 EngineOutput = tuple[np.ndarray, int, list[float]]  # centroids, iterations run, inertia per iteration
 
@@ -61,55 +64,36 @@ def assign(
     return assign_gemm(X, centroids, block=chunk, threads=threads)
 
 
-def _sklearn_engine(X, k, start, n_iter, tol, seed, **_) -> EngineOutput:
-    model = KMeans(k, init=start, n_init=1, max_iter=n_iter, tol=tol, random_state=seed, algorithm="lloyd")
+def _sklearn(X, start, n_iter, tol, seed) -> EngineOutput:
+    model = KMeans(
+        len(start), init=start, n_init=1, max_iter=n_iter, tol=tol, random_state=seed, algorithm="lloyd"
+    )
     model.fit(X)
     return model.cluster_centers_.astype(np.float32), int(model.n_iter_), []
 
 
-def faiss_gpu_available() -> bool:
-    """True when the installed faiss was built with GPU support and sees a device."""
-    try:
-        import faiss
-
-        return hasattr(faiss, "get_num_gpus") and faiss.get_num_gpus() > 0
-    except Exception:  # pragma: no cover - faiss missing or broken
-        return False
+ENGINES = ("sklearn", *BACKENDS)
 
 
-def _faiss_engine(X, k, start, n_iter, tol, seed, device=None, **_) -> EngineOutput:
-    import faiss
+def run_engine(
+    name: str,
+    X: np.ndarray,
+    start: np.ndarray,
+    n_iter: int,
+    tol: float,
+    seed: int = 0,
+    device: str | None = None,
+    precision: str = "fp32",
+    threads: int | None = None,
+) -> EngineOutput:
+    """Centroids, iterations run and inertia per iteration of engine `name` from `start` on the rows of `X`.
 
-    gpu = bool(device and str(device).startswith("cuda") and faiss_gpu_available())
-    km = faiss.Kmeans(
-        X.shape[1],
-        k,
-        niter=n_iter,
-        seed=int(seed),
-        max_points_per_centroid=len(X) // k + 1,
-        verbose=False,
-        gpu=gpu,
-    )
-    km.train(np.ascontiguousarray(X, dtype=np.float32), init_centroids=np.ascontiguousarray(start))
-    return np.asarray(km.centroids, dtype=np.float32), int(n_iter), [float(v) for v in km.obj]
-
-
-def _gemm_engine(X, k, start, n_iter, tol, threads=None, **_) -> EngineOutput:
-    return lloyd_gemm(X, start, n_iter, tol, threads=threads)
-
-
-def _torch_engine(X, k, start, n_iter, tol, device=None, precision="fp32", **_) -> EngineOutput:
-    from src.cluster.torch_kmeans import lloyd_torch
-
-    return lloyd_torch(X, start, n_iter, tol, device=device, precision=precision)
-
-
-ENGINES: dict[str, Callable[..., EngineOutput]] = {
-    "sklearn": _sklearn_engine,
-    "faiss": _faiss_engine,
-    "gemm": _gemm_engine,
-    "torch": _torch_engine,
-}
+    ``sklearn`` is scikit-learn's own Lloyd (the reference; no per-iteration inertia); every other engine
+    is a backend of the shared loop `src.cluster.lloyd.lloyd`.
+    """
+    if name == "sklearn":
+        return _sklearn(X, start, n_iter, tol, seed)
+    return lloyd(X, start, n_iter, tol, backend=name, device=device, precision=precision, threads=threads)
 
 
 def available_engines() -> list[str]:
@@ -141,12 +125,18 @@ def resolve_engine(engine: str, device: str | None = None) -> str:
     return engine
 
 
+def sample_indices(n: int, size: int, seed: int) -> np.ndarray:
+    """`size` distinct row numbers out of `n`, seeded and sorted (so reads stay sequential)."""
+    if size >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
 def training_sample(X: np.ndarray, k: int, max_points_per_centroid: int | None, seed: int) -> np.ndarray:
     """At most ``k × max_points_per_centroid`` rows, seeded and in original order (FAISS's subsampling)."""
     if not max_points_per_centroid or len(X) <= k * max_points_per_centroid:
         return X
-    rng = np.random.default_rng(seed)
-    return X[np.sort(rng.choice(len(X), size=k * int(max_points_per_centroid), replace=False))]
+    return X[sample_indices(len(X), k * int(max_points_per_centroid), seed)]
 
 
 def fit_kmeans(
@@ -180,16 +170,8 @@ def fit_kmeans(
         run_seed = int(seed) + run
         train = training_sample(X, k, max_points_per_centroid, run_seed)
         start = init_centroids(train, k, run_seed, init)
-        centroids, iterations, history = ENGINES[name](
-            train,
-            k,
-            start,
-            n_iter=n_iter,
-            tol=tol,
-            seed=run_seed,
-            device=device,
-            precision=precision,
-            threads=threads,
+        centroids, iterations, history = run_engine(
+            name, train, start, n_iter, tol, run_seed, device=device, precision=precision, threads=threads
         )
         labels, dist = assign(X, centroids, threads=threads)
         inertia = float(dist.astype(np.float64).sum())

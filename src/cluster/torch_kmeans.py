@@ -1,9 +1,10 @@
-"""The `torch` k-means engine: chunked distance GEMM + fused argmin + ``index_add_`` updates, CUDA or CPU.
+"""The `torch` k-means backend: chunked distance GEMM + fused argmin + ``index_add_`` sums, CUDA or CPU.
 
 Written for the GPU, where one Lloyd iteration is a handful of large kernels per chunk: ``addmm`` gives
 ``‖c‖² − 2x·c`` (fp32, TF32 or bf16 inputs with fp32 accumulation), ``min(dim=1)`` gives label and distance
-in one pass, and ``index_add_`` sums the points per cluster. Empty clusters take half of the largest one
-(as FAISS does). On the CPU the same code runs for tests; the `gemm` engine is the fast CPU path.
+in one pass, and ``index_add_`` sums the points per cluster; the update, empty-cluster repair and stopping
+rule are the shared loop's (`src/cluster/lloyd.py`). On the CPU the same code runs for tests; the `gemm`
+backend is the fast CPU path.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
-
-from src.cluster.gemm_kmeans import repair_empty
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 
@@ -56,65 +55,45 @@ def _distances(x: torch.Tensor, C: torch.Tensor, cnorm: torch.Tensor, precision:
     return torch.addmm(cnorm, x, C.T, alpha=-2.0)
 
 
-@torch.no_grad()
-def assign_torch(
-    X: torch.Tensor, C: torch.Tensor, chunk: int, precision: str = "fp32"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Labels and squared distances (clamped at 0) for every row of `X`, one block at a time."""
-    cnorm = (C * C).sum(1)
-    labels = torch.empty(len(X), dtype=torch.int64, device=X.device)
-    dist = torch.empty(len(X), dtype=torch.float32, device=X.device)
-    for start in range(0, len(X), chunk):
-        x = X[start : start + chunk]
-        d, i = _distances(x, C, cnorm, precision).min(dim=1)
-        labels[start : start + chunk] = i
-        dist[start : start + chunk] = (d + (x * x).sum(1)).clamp_min_(0.0)
-    return labels, dist
-
-
-@torch.no_grad()
-def lloyd_torch(
-    X: np.ndarray,
-    start: np.ndarray,
-    n_iter: int,
-    tol: float = 1e-4,
-    device: str | None = None,
-    precision: str = "fp32",
-    chunk: int | None = None,
-) -> tuple[np.ndarray, int, list[float]]:
-    """Lloyd iterations from `start` on `device`; returns centroids, iterations run and inertia per iteration.
-
-    Stops when centroids move less than ``tol × mean feature variance`` (scikit-learn's rule; 0 = never).
+class TorchBackend:
+    """The `torch` backend of `src.cluster.lloyd.lloyd`: the rows live on `device`; each iteration sends the
+    centroids there and brings back the inertia, the per-cluster sums and the counts.
     """
-    dev = pick_device(device)
-    k = len(start)
-    Xt = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)).to(dev)
-    C = torch.as_tensor(np.array(start, dtype=np.float32)).to(dev)
-    chunk = chunk or default_chunk(k, dev)
-    threshold = tol * float(Xt.double().var(dim=0, unbiased=False).mean()) if len(Xt) > 1 else 0.0
-    history: list[float] = []
-    it = 0
-    with matmul_precision(precision):
-        for it in range(1, n_iter + 1):  # noqa: B007 - `it` is the iteration count returned
-            sums = torch.zeros((k, Xt.shape[1]), dtype=torch.float32, device=dev)
-            counts = torch.zeros(k, dtype=torch.int64, device=dev)
-            inertia = torch.zeros((), dtype=torch.float64, device=dev)
-            cnorm = (C * C).sum(1)
-            for s in range(0, len(Xt), chunk):
-                x = Xt[s : s + chunk]
-                d, idx = _distances(x, C, cnorm, precision).min(dim=1)
-                inertia += (d + (x * x).sum(1)).clamp_min_(0.0).double().sum()
-                sums.index_add_(0, idx, x)
-                counts += torch.bincount(idx, minlength=k)
-            history.append(float(inertia))
-            counts_np = counts.cpu().numpy()
-            new = C.cpu().numpy().copy()
-            nz = counts_np > 0
-            new[nz] = (sums.cpu().numpy()[nz] / counts_np[nz, None]).astype(np.float32)
-            repair_empty(new, counts_np.copy())
-            new_t = torch.from_numpy(new).to(dev)
-            shift = float(((new_t.double() - C.double()) ** 2).sum())
-            C = new_t
-            if tol > 0 and shift <= threshold:
-                break
-    return C.cpu().numpy(), it, history
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        k: int,
+        device: str | None = None,
+        precision: str = "fp32",
+        chunk: int | None = None,
+    ) -> None:
+        self.dev = pick_device(device)
+        self.k = k
+        self.precision = precision
+        self.Xt = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)).to(self.dev)
+        self.chunk = chunk or default_chunk(k, self.dev)
+
+    def __enter__(self) -> TorchBackend:
+        self._precision = matmul_precision(self.precision)
+        self._precision.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._precision.__exit__(*exc)
+
+    @torch.no_grad()
+    def assign_and_sum(self, C: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        Xt, k, dev = self.Xt, self.k, self.dev
+        Ct = torch.from_numpy(np.ascontiguousarray(C, dtype=np.float32)).to(dev)
+        sums = torch.zeros((k, Xt.shape[1]), dtype=torch.float32, device=dev)
+        counts = torch.zeros(k, dtype=torch.int64, device=dev)
+        inertia = torch.zeros((), dtype=torch.float64, device=dev)
+        cnorm = (Ct * Ct).sum(1)
+        for s in range(0, len(Xt), self.chunk):
+            x = Xt[s : s + self.chunk]
+            d, idx = _distances(x, Ct, cnorm, self.precision).min(dim=1)
+            inertia += (d + (x * x).sum(1)).clamp_min_(0.0).double().sum()
+            sums.index_add_(0, idx, x)
+            counts += torch.bincount(idx, minlength=k)
+        return float(inertia), sums.cpu().numpy().astype(np.float64), counts.cpu().numpy()

@@ -10,6 +10,7 @@ the features; DEC drops it (`recon_weight` = 0).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -40,6 +41,16 @@ def kl_divergence(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return (p * (p.clamp_min(1e-12).log() - q.clamp_min(1e-12).log())).sum(dim=1).mean()
 
 
+CentroidInit = Callable[[np.ndarray, int, int, int], np.ndarray]  # (codes, k, n_init, seed) -> k centroids
+
+
+def sklearn_centroids(Z: np.ndarray, k: int, n_init: int, seed: int) -> np.ndarray:
+    """The default `centroid_init`: scikit-learn's k-means (best of `n_init` starts)."""
+    from sklearn.cluster import KMeans
+
+    return KMeans(k, n_init=n_init, random_state=seed).fit(Z).cluster_centers_
+
+
 def reset_monitors(trainer) -> None:
     """Forget the pre-training phase's best scores: the refined objective is not comparable with it."""
     for callback in trainer.callbacks:
@@ -63,6 +74,10 @@ class DECModule(AutoencoderModule):
         recon_weight: weight of the reconstruction loss in phase 2 (IDEC: 1, DEC: 0).
         cluster_weight: weight of KL(p ‖ q) in phase 2 (IDEC's γ, 0.1 in the paper).
         kmeans_n_init: k-means restarts for the centroid initialisation.
+        centroid_init: ``(codes, k, n_init, seed) -> centroids``, the k-means that initialises the centroids
+            (models do not import the clustering layer: a caller may pass the project's, e.g.
+            ``lambda Z, k, n, s: fit_kmeans(Z, k, engine="sklearn", n_init=n, seed=s).centroids``);
+            scikit-learn's `KMeans` when None.
     """
 
     def __init__(
@@ -84,6 +99,7 @@ class DECModule(AutoencoderModule):
         cluster_weight: float = 0.1,
         kmeans_n_init: int = 10,
         masked_loss: bool = False,
+        centroid_init: CentroidInit | None = None,
     ) -> None:
         super().__init__(
             input_dim,
@@ -98,7 +114,8 @@ class DECModule(AutoencoderModule):
             name,
             masked_loss,
         )
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["centroid_init"])
+        self.centroid_init = centroid_init or sklearn_centroids
         self.centroids = nn.Parameter(torch.zeros(n_clusters, bottleneck))
         self.register_buffer("initialized", torch.tensor(False))
 
@@ -124,19 +141,18 @@ class DECModule(AutoencoderModule):
 
     @torch.no_grad()
     def init_centroids(self) -> None:
-        """k-means on the bottleneck of every training track (clean inputs)."""
-        from sklearn.cluster import KMeans
-
+        """k-means (`centroid_init`) on the bottleneck of every training track (clean inputs)."""
         was_training = self.training
         self.eval()
         codes = [self.encode(first_tensor(b).to(self.device)).cpu() for b in self.trainer.train_dataloader]
         self.train(was_training)
         Z = torch.cat(codes).numpy().astype(np.float64)
         k = min(self.hparams.n_clusters, len(Z))
-        km = KMeans(k, n_init=self.hparams.kmeans_n_init, random_state=int(torch.initial_seed() % 2**31)).fit(
-            Z
-        )
-        centres = torch.as_tensor(km.cluster_centers_, dtype=self.centroids.dtype, device=self.device)
+        seed = int(torch.initial_seed() % 2**31)
+        found = np.asarray(self.centroid_init(Z, k, self.hparams.kmeans_n_init, seed))
+        if found.shape != (k, Z.shape[1]):
+            raise ValueError(f"centroid_init returned shape {found.shape}, expected {(k, Z.shape[1])}")
+        centres = torch.as_tensor(found, dtype=self.centroids.dtype, device=self.device)
         if k < self.hparams.n_clusters:  # tiny data: repeat centres rather than leave zeros
             centres = centres[torch.arange(self.hparams.n_clusters) % k]
         self.centroids.data.copy_(centres)

@@ -1,7 +1,8 @@
 """The measurements behind `scripts/benchmark_kmeans.py`: GEMM peak, engines side by side, the 10M path.
 
 Every engine gets the same float32 data and the same initial centroids, runs a fixed number of Lloyd
-iterations (tol = 0) through the project's engine registry, and is timed in this process, interleaved over
+iterations (tol = 0) through the project's `run_engine` (gemm, torch and faiss are backends of the same
+Lloyd loop, sklearn is scikit-learn's own), and is timed in this process, interleaved over
 `repeats` rounds so that load from other processes hits every engine alike. Final inertia is recomputed
 exactly for every engine with the same assignment code, so the comparison does not trust each engine's
 own bookkeeping.
@@ -21,15 +22,9 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_info
 from tqdm.auto import tqdm
 
-from src.cluster.kmeans import (
-    ENGINES,
-    assign,
-    faiss_gpu_available,
-    init_centroids,
-    resolve_engine,
-    training_sample,
-)
-from src.cluster.large import two_level
+from benchmarks.kmeans.large import two_level
+from src.cluster.faiss_kmeans import faiss_gpu_available
+from src.cluster.kmeans import assign, init_centroids, resolve_engine, run_engine, training_sample
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +106,8 @@ def compare_engines(
     for round_ in range(max(1, repeats)):
         for engine in engines:
             t0 = time.perf_counter()
-            centroids, iters, _ = ENGINES[engine](
-                X, k, start, n_iter=n_iter, tol=0.0, seed=seed, device=device, precision=precision
+            centroids, iters, _ = run_engine(
+                engine, X, start, n_iter, tol=0.0, seed=seed, device=device, precision=precision
             )
             times[engine].append(time.perf_counter() - t0)
             fits[engine] = (centroids, iters)

@@ -1,0 +1,116 @@
+"""One Lloyd loop for every k-means backend (the shape of faiss's ``contrib/clustering.py``).
+
+A backend wraps the training rows and answers one question per iteration: given centroids ``C``, what is
+the inertia of the nearest-centroid assignment, and what are the per-cluster sums and counts of the rows?
+Everything else — the centroid update, the repair of empty clusters and the stopping rule — happens here,
+once, for all of them:
+
+- ``gemm``: CPU, distance GEMM in torch's MKL with worker threads (`src/cluster/gemm_kmeans.py`);
+- ``torch``: chunked GEMM + argmin + ``index_add_`` on CUDA (fp32/TF32/bf16) or the CPU
+  (`src/cluster/torch_kmeans.py`);
+- ``faiss``: nearest centroid through a flat faiss index, on the GPU when faiss has one
+  (`src/cluster/faiss_kmeans.py`).
+
+A backend is a context manager (it may hold a thread pool or set a matmul precision while the loop runs)
+with one method, ``assign_and_sum(C) -> (inertia, sums (k × d, float64), counts (k, int64))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+BACKENDS = ("faiss", "gemm", "torch")
+
+
+class Backend(Protocol):
+    def __enter__(self) -> Backend: ...
+
+    def __exit__(self, *exc) -> None: ...
+
+    def assign_and_sum(self, C: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Inertia of the nearest-centroid assignment to `C`, and per-cluster row sums and counts."""
+        ...
+
+
+def make_backend(
+    name: str,
+    X: np.ndarray,
+    k: int,
+    device: str | None = None,
+    precision: str = "fp32",
+    threads: int | None = None,
+    chunk: int | None = None,
+) -> Backend:
+    """The backend called `name` over the rows of `X` (float32, C-contiguous) for `k` centroids."""
+    if name == "gemm":
+        from src.cluster.gemm_kmeans import GemmBackend
+
+        return GemmBackend(X, k, threads=threads, chunk=chunk)
+    if name == "torch":
+        from src.cluster.torch_kmeans import TorchBackend
+
+        return TorchBackend(X, k, device=device, precision=precision, chunk=chunk)
+    if name == "faiss":
+        from src.cluster.faiss_kmeans import FaissBackend
+
+        return FaissBackend(X, k, device=device)
+    raise ValueError(f"unknown Lloyd backend {name!r}: choose from {list(BACKENDS)}")
+
+
+def repair_empty(C: np.ndarray, counts: np.ndarray, eps: float = 1.0 / 1024) -> int:
+    """Give every empty cluster half of the currently largest one (FAISS's split), in place; returns how many."""
+    repaired = 0
+    for e in np.flatnonzero(counts == 0):
+        big = int(np.argmax(counts))
+        if counts[big] < 2:
+            break
+        C[e] = C[big] * (1 + eps)
+        C[big] = C[big] * (1 - eps)
+        counts[e] = counts[big] // 2
+        counts[big] -= counts[e]
+        repaired += 1
+    return repaired
+
+
+def lloyd(
+    X: np.ndarray,
+    start: np.ndarray,
+    n_iter: int,
+    tol: float = 1e-4,
+    backend: str = "gemm",
+    device: str | None = None,
+    precision: str = "fp32",
+    threads: int | None = None,
+    chunk: int | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> tuple[np.ndarray, int, list[float]]:
+    """Lloyd iterations from `start`; returns centroids, iterations run and the inertia before each update.
+
+    Stops early when the centroids move less than ``tol × mean feature variance`` in total squared
+    distance (scikit-learn's rule); ``tol=0`` runs exactly `n_iter` iterations. `device` and `precision`
+    are the torch (and faiss) backend's, `threads` and `chunk` the gemm backend's.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    k = len(start)
+    C = np.array(start, dtype=np.float32, copy=True)
+    threshold = tol * float(np.mean(np.var(X, axis=0, dtype=np.float64)))
+    history: list[float] = []
+    it = 0
+    with make_backend(backend, X, k, device, precision, threads, chunk) as engine:
+        for it in range(1, n_iter + 1):  # noqa: B007 - `it` is the iteration count returned
+            inertia, sums, counts = engine.assign_and_sum(C)
+            history.append(inertia)
+            new = C.copy()
+            nz = counts > 0
+            new[nz] = (sums[nz] / counts[nz, None]).astype(np.float32)
+            repair_empty(new, counts.copy())
+            shift = float(np.sum((new.astype(np.float64) - C.astype(np.float64)) ** 2))
+            C = new
+            if progress is not None:
+                progress(it, inertia)
+            if tol > 0 and shift <= threshold:
+                break
+    return C, it, history

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from src.cluster.kmeans import kmeans_centroids
 from src.models.autoencoder import AutoencoderModule, feature_mask, mlp
 from src.models.datamodule import FeatureDataModule, split_rows
 from src.models.dec import DECModule, kl_divergence, soft_assign, target_distribution
@@ -115,7 +116,14 @@ def test_dec_initialises_centroids_from_kmeans_then_refines():
     X = _blobs()
     dm = FeatureDataModule.from_arrays(X, [f"t{i}" for i in range(len(X))], batch_size=64, val_fraction=0.2)
     model = DECModule(
-        input_dim=6, hidden=[16], bottleneck=3, n_clusters=3, pretrain_epochs=3, lr=1e-2, kmeans_n_init=3
+        input_dim=6,
+        hidden=[16],
+        bottleneck=3,
+        n_clusters=3,
+        pretrain_epochs=3,
+        lr=1e-2,
+        kmeans_n_init=3,
+        centroid_init=kmeans_centroids,
     )
     trainer = _trainer(6)
     trainer.fit(model, datamodule=dm)
@@ -158,4 +166,7 @@ def test_dec_takes_the_projects_kmeans_through_its_hook():
     bad = DECModule(input_dim=6, hidden=[16], bottleneck=3, n_clusters=3, pretrain_epochs=1)
     bad.centroid_init = lambda Z, k, n, s: np.zeros((k + 1, Z.shape[1]))
     with pytest.raises(ValueError, match="centroid_init returned shape"):
+        _trainer(2).fit(bad, datamodule=dm)
+    bad.centroid_init = None  # loading a trained DEC needs no k-means; training one does
+    with pytest.raises(ValueError, match="needs centroid_init"):
         _trainer(2).fit(bad, datamodule=dm)

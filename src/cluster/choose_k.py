@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from kneed import KneeLocator
-from sklearn.metrics import silhouette_score
 from tqdm.auto import tqdm
 
 from src.cluster.kmeans import fit_kmeans, sample_indices
+from src.evaluation.clustering import silhouette_sample
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,6 @@ class KChoice:
             "method": self.method,
             "reason": self.reason,
         }
-
-
-def silhouette_sample(X: np.ndarray, labels: np.ndarray, sample: int = 10_000, seed: int = 0) -> float:
-    """Silhouette on a seeded sample (full silhouette is O(N²)); NaN when fewer than 2 clusters."""
-    if len(np.unique(labels)) < 2 or len(X) < 3:
-        return float("nan")
-    n = min(sample, len(X))
-    return float(silhouette_score(X, labels, sample_size=n if n < len(X) else None, random_state=seed))
 
 
 def find_knee(ks: list[int], inertias: list[float]) -> int | None:

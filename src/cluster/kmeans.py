@@ -179,3 +179,10 @@ def fit_kmeans(
             best = KMeansResult(labels, centroids, inertia, iterations, name, list(history))
     assert best is not None
     return best
+
+
+def kmeans_centroids(
+    X: np.ndarray, k: int, n_init: int = 1, seed: int = 0, engine: str = "sklearn"
+) -> np.ndarray:
+    """The centroids of `fit_kmeans` (best of `n_init` seeded starts): the k-means DEC/IDEC start from."""
+    return fit_kmeans(X, k, engine=engine, n_init=n_init, seed=seed).centroids

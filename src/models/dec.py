@@ -44,13 +44,6 @@ def kl_divergence(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 CentroidInit = Callable[[np.ndarray, int, int, int], np.ndarray]  # (codes, k, n_init, seed) -> k centroids
 
 
-def sklearn_centroids(Z: np.ndarray, k: int, n_init: int, seed: int) -> np.ndarray:
-    """The default `centroid_init`: scikit-learn's k-means (best of `n_init` starts)."""
-    from sklearn.cluster import KMeans
-
-    return KMeans(k, n_init=n_init, random_state=seed).fit(Z).cluster_centers_
-
-
 def reset_monitors(trainer) -> None:
     """Forget the pre-training phase's best scores: the refined objective is not comparable with it."""
     for callback in trainer.callbacks:
@@ -74,10 +67,9 @@ class DECModule(AutoencoderModule):
         recon_weight: weight of the reconstruction loss in phase 2 (IDEC: 1, DEC: 0).
         cluster_weight: weight of KL(p ‖ q) in phase 2 (IDEC's γ, 0.1 in the paper).
         kmeans_n_init: k-means restarts for the centroid initialisation.
-        centroid_init: ``(codes, k, n_init, seed) -> centroids``, the k-means that initialises the centroids
-            (models do not import the clustering layer: a caller may pass the project's, e.g.
-            ``lambda Z, k, n, s: fit_kmeans(Z, k, engine="sklearn", n_init=n, seed=s).centroids``);
-            scikit-learn's `KMeans` when None.
+        centroid_init: ``(codes, k, n_init, seed) -> centroids``, the k-means that initialises the centroids.
+            Models do not import the clustering layer, so the config passes the project's
+            (`src.cluster.kmeans.kmeans_centroids`, configs/model/dec.yaml); needed only to train, not to load.
     """
 
     def __init__(
@@ -115,7 +107,7 @@ class DECModule(AutoencoderModule):
             masked_loss,
         )
         self.save_hyperparameters(ignore=["centroid_init"])
-        self.centroid_init = centroid_init or sklearn_centroids
+        self.centroid_init = centroid_init
         self.centroids = nn.Parameter(torch.zeros(n_clusters, bottleneck))
         self.register_buffer("initialized", torch.tensor(False))
 
@@ -142,6 +134,8 @@ class DECModule(AutoencoderModule):
     @torch.no_grad()
     def init_centroids(self) -> None:
         """k-means (`centroid_init`) on the bottleneck of every training track (clean inputs)."""
+        if self.centroid_init is None:
+            raise ValueError("DEC/IDEC training needs centroid_init (the k-means for its centroids)")
         was_training = self.training
         self.eval()
         codes = [self.encode(first_tensor(b).to(self.device)).cpu() for b in self.trainer.train_dataloader]

@@ -111,11 +111,9 @@ def test_autoencoder_learns_to_reconstruct():
     assert after < 0.5 * before
 
 
-def test_dec_initialises_centroids_from_kmeans_then_refines():
-    pl.seed_everything(0, verbose=False)
-    X = _blobs()
-    dm = FeatureDataModule.from_arrays(X, [f"t{i}" for i in range(len(X))], batch_size=64, val_fraction=0.2)
-    model = DECModule(
+def _dec(centroid_init) -> DECModule:
+    """A small DEC over the 6-feature blobs: 3 pre-training epochs, then refinement of 3 centroids."""
+    return DECModule(
         input_dim=6,
         hidden=[16],
         bottleneck=3,
@@ -123,8 +121,15 @@ def test_dec_initialises_centroids_from_kmeans_then_refines():
         pretrain_epochs=3,
         lr=1e-2,
         kmeans_n_init=3,
-        centroid_init=kmeans_centroids,
+        centroid_init=centroid_init,
     )
+
+
+def test_dec_initialises_centroids_from_kmeans_then_refines():
+    pl.seed_everything(0, verbose=False)
+    X = _blobs()
+    dm = FeatureDataModule.from_arrays(X, [f"t{i}" for i in range(len(X))], batch_size=64, val_fraction=0.2)
+    model = _dec(kmeans_centroids)
     trainer = _trainer(6)
     trainer.fit(model, datamodule=dm)
     assert bool(model.initialized) and model.centroids.abs().sum().item() > 0
@@ -148,16 +153,7 @@ def test_dec_takes_the_projects_kmeans_through_its_hook():
         calls.append((Z.shape, k, n_init))
         return fit_kmeans(Z, k, engine="sklearn", n_init=n_init, seed=seed).centroids
 
-    model = DECModule(
-        input_dim=6,
-        hidden=[16],
-        bottleneck=3,
-        n_clusters=3,
-        pretrain_epochs=3,
-        lr=1e-2,
-        kmeans_n_init=3,
-        centroid_init=project_kmeans,
-    )
+    model = _dec(project_kmeans)
     _trainer(5).fit(model, datamodule=dm)
     assert calls == [((int(0.8 * len(X)), 3), 3, 3)] and bool(model.initialized)
     assert "centroid_init" not in model.hparams

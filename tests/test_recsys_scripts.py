@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from conftest import synthetic_tracks
 from helpers import TINY, run_script
@@ -170,10 +171,21 @@ def test_train_script_trains_two_tower(tmp_path, playlists_csv):
         "progress=false",
         "trainer.max_epochs=2",
         "model.n_negatives=64",
+        "model.eval_every=1",
         "datamodule.batch_size=4",
+        "optimized_metric=val/recall@100",
         f"hydra.run.dir={run}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(pd.read_parquet(run / "embeddings" / "two_tower.parquet")) == 300
     assert (run / "split.parquet").exists() and (run / "models" / "two_tower.json").exists()
-    assert "val/loss" in json.loads((run / "metrics.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "val/loss" in metrics
+    # the same "best" as the recommender and the pipeline: the checkpoint kept by val/recall@100
+    manifest = json.loads((run / "models" / "two_tower.json").read_text())
+    assert manifest["checkpoint"].startswith("checkpoints/epoch_")
+    kept = torch.load(run / manifest["checkpoint"], weights_only=False)["callbacks"]
+    (state,) = [v for k, v in kept.items() if k.startswith("ModelCheckpoint")]
+    assert state["monitor"] == "val/recall@100"
+    assert metrics["val/recall@100"] == pytest.approx(float(state["best_model_score"]))
+    assert f"val/recall@100: {metrics['val/recall@100']:.6g}" in result.stdout

@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from kneed import KneeLocator
 from tqdm.auto import tqdm
 
 from src.cluster.kmeans import fit_kmeans, sample_indices
@@ -45,6 +44,8 @@ def find_knee(ks: list[int], inertias: list[float]) -> int | None:
     """Knee of a decreasing convex curve (Satopää et al.'s Kneedle), or None when there is none."""
     if len(ks) < 3:
         return None
+    from kneed import KneeLocator  # imported here: it costs a second at start-up and only choose_k needs it
+
     locator = KneeLocator(ks, inertias, curve="convex", direction="decreasing", interp_method="interp1d")
     return int(locator.knee) if locator.knee is not None else None
 

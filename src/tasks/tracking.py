@@ -12,14 +12,16 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from hydra.utils import instantiate
-from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from src.utils.io import write_json
+
+if TYPE_CHECKING:
+    from lightning.pytorch.loggers import Logger
 
 log = logging.getLogger(__name__)
 
@@ -146,4 +148,6 @@ def lightning_loggers(run: RunLogger | None) -> list[Logger]:
     """The same W&B run as a Lightning logger (the Trainer logs its curves into it), or none."""
     if run is None:
         return []
+    from lightning.pytorch.loggers import WandbLogger  # only training needs Lightning (slow to import)
+
     return [WandbLogger(experiment=run.run, log_model=False)]

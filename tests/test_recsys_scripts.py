@@ -60,6 +60,27 @@ def test_evaluate_recsys_prints_one_table(tmp_path, playlists_csv):
     assert bad.returncode == 2 and "unknown model" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_evaluate_recsys_two_tower_uses_the_embedding_recipe(tmp_path, playlists_csv):
+    """The two-tower recommenders train with embedding=two_tower's model, epochs and batching (one recipe)."""
+    out = tmp_path / "ev"
+    result = run_script(
+        "evaluate_recsys.py",
+        *_data(playlists_csv),
+        "models=[two_tower_id]",
+        "split_seeds=[0]",
+        "two_tower_recipe.max_epochs=2",
+        "two_tower_recipe.model.n_negatives=64",
+        "two_tower_recipe.model.eval_every=1",
+        "two_tower_recipe.datamodule.batch_size=4",
+        f"hydra.run.dir={out}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| two_tower_id | 1 |" in result.stdout
+    runs = pd.read_csv(out / "recsys_runs.csv")
+    assert list(runs["model"]) == ["two_tower_id"] and runs["train_seconds"].iloc[0] > 0
+    assert not list(tmp_path.glob("**/*.ckpt"))  # evaluation keeps no checkpoints (temporary directory)
+
+
 @pytest.mark.slow
 def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv):
     run = tmp_path / "run"

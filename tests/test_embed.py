@@ -114,7 +114,7 @@ def test_embed_bad_file_exits_2(tmp_path, trained_run):
         (b"", "empty"),
     ],
 )
-def test_embed_api_bad_tables(tmp_path, trained_run, content, expected):
+def test_embed_file_bad_tables(tmp_path, trained_run, content, expected):
     run_dir, _ = trained_run
     bad = tmp_path / "bad.csv"
     bad.write_bytes(content)

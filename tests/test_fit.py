@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from src.models.autoencoder import AutoencoderModule
 from src.models.datamodule import FeatureDataModule
-from src.models.fit import best_checkpoint, fit_model, predict_vectors
+from src.models.fit import PeriodicEarlyStopping, best_checkpoint, fit_model, predict_vectors
 from src.tasks.fit import build_callbacks
 
 
@@ -75,7 +75,7 @@ def test_config_callbacks_with_null_monitor_watch_the_model(tmp_path):
                 "every_n_epochs": 1,
             },
             "early_stopping": {
-                "_target_": "lightning.pytorch.callbacks.EarlyStopping",
+                "_target_": "src.models.fit.PeriodicEarlyStopping",
                 "monitor": None,
                 "patience": 2,
             },
@@ -86,7 +86,7 @@ def test_config_callbacks_with_null_monitor_watch_the_model(tmp_path):
     ckpt, stop = build_callbacks(cfg, model, model_checkpoint={"dirpath": str(tmp_path)})
     assert isinstance(ckpt, ModelCheckpoint) and isinstance(stop, EarlyStopping)
     assert (ckpt.monitor, ckpt.mode, ckpt.dirpath) == ("val/loss", "min", str(tmp_path))
-    assert stop.monitor == "val/loss" and stop.strict
+    assert stop.monitor == "val/loss" and stop.every_n_epochs == 1
 
     class Sparse(AutoencoderModule):  # a metric computed every 5 epochs (like the two-tower's recall@100)
         monitor = "val/recall@100"
@@ -95,4 +95,43 @@ def test_config_callbacks_with_null_monitor_watch_the_model(tmp_path):
 
     ckpt, stop = build_callbacks(cfg, Sparse(input_dim=5, hidden=[8], bottleneck=2))
     assert (ckpt.monitor, ckpt.mode, ckpt._every_n_epochs) == ("val/recall@100", "max", 5)
-    assert stop.monitor == "val/recall@100" and not stop.strict
+    assert stop.monitor == "val/recall@100" and stop.every_n_epochs == 5
+
+
+class _EveryThird(pl.LightningModule):
+    """Logs `val/score` every third epoch only, improving each time (like the two-tower's recall@100)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def training_step(self, batch, batch_idx):
+        return (self.w - 1).pow(2).sum()
+
+    def validation_step(self, batch, batch_idx):
+        pass
+
+    def on_validation_epoch_end(self) -> None:
+        if (self.current_epoch + 1) % 3 == 0:
+            self.log("val/score", float(self.current_epoch))
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def train_dataloader(self):
+        return torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
+
+    def val_dataloader(self):
+        return torch.utils.data.DataLoader(torch.zeros(2, 1), batch_size=2)
+
+
+def test_periodic_early_stopping_ignores_epochs_without_the_metric(tmp_path):
+    # a plain EarlyStopping would see the stale value on the two epochs in between and stop after patience=2
+    stop = PeriodicEarlyStopping(monitor="val/score", mode="max", patience=2, every_n_epochs=3)
+    trainer = _trainer(12, tmp_path)(callbacks=[stop], logger=False, enable_checkpointing=False)
+    trainer.fit(_EveryThird())
+    assert trainer.current_epoch == 12 and stop.wait_count == 0
+    never = PeriodicEarlyStopping(
+        monitor="val/absent", patience=1, every_n_epochs=0
+    )  # never computed: no error
+    _trainer(2, tmp_path)(callbacks=[never], logger=False, enable_checkpointing=False).fit(_EveryThird())

@@ -54,7 +54,7 @@ def test_parquet_path_matches_in_memory(tmp_path, nested):
         fit_parquet(path, 99_999)
 
 
-def test_choose_k_sampled_finds_the_top_level(nested):
+def test_choose_k_on_a_sample_and_grid_finds_the_top_level(nested):
     X, _ = nested
     X6, _ = make_blobs(n_samples=3000, centers=6, n_features=4, cluster_std=0.5, random_state=1)
     grid = [2, 3, 4, 6, 8, 12, 16]

@@ -61,7 +61,7 @@ def gemm_peak(n: int, repeats: int, device: str = "cpu") -> dict[str, float]:
         for name, tf32 in (("torch_cuda_fp32", False), ("torch_cuda_tf32", True)):
             torch.backends.cuda.matmul.allow_tf32 = tf32
 
-            def run(At=At):
+            def run(At: torch.Tensor = At) -> None:
                 At @ At
                 torch.cuda.synchronize()
 

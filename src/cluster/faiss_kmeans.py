@@ -39,7 +39,7 @@ class FaissBackend:
     def __enter__(self) -> FaissBackend:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.index.reset()
 
     def assign_and_sum(self, C: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -148,7 +148,7 @@ class GemmBackend:
         self.pool = self._stack.enter_context(worker_pool(min(self.workers, len(self.parts))))
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
     def _step(self, part: tuple[int, int], Ca: np.ndarray) -> np.ndarray:

@@ -64,7 +64,7 @@ def assign(
     return assign_gemm(X, centroids, block=chunk, threads=threads)
 
 
-def _sklearn(X, start, n_iter, tol, seed) -> EngineOutput:
+def _sklearn(X: np.ndarray, start: np.ndarray, n_iter: int, tol: float, seed: int) -> EngineOutput:
     model = KMeans(
         len(start), init=start, n_init=1, max_iter=n_iter, tol=tol, random_state=seed, algorithm="lloyd"
     )

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from src.cluster.choose_k import choose_k
 from src.cluster.gemm_kmeans import single_threaded_blas
-from src.cluster.kmeans import fit_kmeans
+from src.cluster.kmeans import KMeansResult, fit_kmeans
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def recluster(
     threads = 1 if workers > 1 else None  # many small fits: parallel over clusters, not inside each fit
     fit_options = {"engine": engine, "seed": seed, "n_iter": n_iter, "threads": threads}
 
-    def fit(Xc: np.ndarray, kc: int):
+    def fit(Xc: np.ndarray, kc: int) -> KMeansResult:
         return fit_kmeans(Xc, kc, max_points_per_centroid=max_points_per_centroid, **fit_options)
 
     def split(i: int) -> tuple[int, np.ndarray, np.ndarray | None, dict]:

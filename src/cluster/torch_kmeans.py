@@ -79,7 +79,7 @@ class TorchBackend:
         self._precision.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._precision.__exit__(*exc)
 
     @torch.no_grad()

@@ -17,7 +17,7 @@ from typing import Any
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 
 log = logging.getLogger(__name__)
@@ -50,23 +50,49 @@ def _scalars(values: dict[str, Any]) -> dict[str, float]:
 
 
 def checkpoint_callback(callbacks: Sequence[Callback]) -> ModelCheckpoint | None:
-    return next((c for c in callbacks if isinstance(c, ModelCheckpoint)), None)
+    """The checkpoint that judges epochs (a `last.ckpt`-only checkpoint has no monitor)."""
+    return next((c for c in callbacks if isinstance(c, ModelCheckpoint) and c.monitor), None)
+
+
+def model_monitor(model: pl.LightningModule) -> dict[str, Any]:
+    """The model's own selection metric: `monitor`, `mode` and `every_n_epochs` (how often it is computed; 0 =
+    never). Every callback that judges epochs takes these, so all training paths keep the same "best" epoch."""
+    return {
+        "monitor": model.monitor,
+        "mode": model.monitor_mode,
+        "every_n_epochs": int(getattr(model, "monitor_every", 1)),
+    }
+
+
+class PeriodicEarlyStopping(EarlyStopping):
+    """Early stopping that judges only the epochs on which the monitored metric is computed (every
+    `every_n_epochs`; 0 = never): between them Lightning keeps the metric's stale value, which plain
+    `EarlyStopping` would count as an epoch without improvement."""
+
+    def __init__(self, *args: Any, every_n_epochs: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.every_n_epochs = int(every_n_epochs)
+
+    def _due(self, trainer: pl.Trainer) -> bool:
+        return self.every_n_epochs >= 1 and (trainer.current_epoch + 1) % self.every_n_epochs == 0
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._due(trainer):
+            super().on_train_epoch_end(trainer, pl_module)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._due(trainer):
+            super().on_validation_end(trainer, pl_module)
 
 
 def best_checkpoint(model: pl.LightningModule, dirpath: str | Path) -> ModelCheckpoint | None:
-    """Lightning's `ModelCheckpoint` on the model's own `monitor` metric (checked every `monitor_every` epochs);
-    None when the model never computes it (`monitor_every` = 0)."""
-    every = int(getattr(model, "monitor_every", 1))
-    if not every:
+    """Lightning's `ModelCheckpoint` on the model's own metric (`model_monitor`); None when the model never
+    computes it."""
+    settings = model_monitor(model)
+    if not settings["every_n_epochs"]:
         return None
     return ModelCheckpoint(
-        dirpath=str(dirpath),
-        filename="best",
-        monitor=model.monitor,
-        mode=model.monitor_mode,
-        every_n_epochs=every,
-        save_top_k=1,
-        auto_insert_metric_name=False,
+        dirpath=str(dirpath), filename="best", save_top_k=1, auto_insert_metric_name=False, **settings
     )
 
 

@@ -73,12 +73,9 @@ class TwoTowerRecommender(Recommender):
         )
         self.dm = TwoTowerDataModule.from_data(data, seed=self.seed, **self.datamodule)
         self.dm.setup("fit")
+        make = self.model if callable(self.model) else functools.partial(TwoTowerModule, **self.model)
         args = {} if self.features is None else {"features": list(self.features)}
-        if callable(self.model):  # a partial from the model config (Hydra `_partial_: true`)
-            module = self.model(**self.dm.model_kwargs(), **args, name=self.name)
-        else:
-            plain = {k: v for k, v in self.model.items() if k not in ("_target_", "_partial_", "name")}
-            module = TwoTowerModule(**self.dm.model_kwargs(), **{**plain, **args}, name=self.name)
+        module = make(**self.dm.model_kwargs(), **args, name=self.name)
         with _checkpoint_dir(self.checkpoint_dir) as directory:
             callbacks = [c for c in [best_checkpoint(module, directory)] if c is not None]
             started = time.perf_counter()

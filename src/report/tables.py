@@ -63,7 +63,11 @@ def to_markdown(
 ) -> str:
     """'mean ± std' cells (3 decimals; `plain` metrics as whole numbers without std), the best in bold."""
     best = best_methods(table) if bold_best else {}
-    metrics = list(dict.fromkeys(c[0] for c in table.columns if c[0] != "n_runs"))
+    metrics = [  # columns no method has a value for are left out
+        m
+        for m in dict.fromkeys(c[0] for c in table.columns if c[0] != "n_runs")
+        if table[(m, "mean")].notna().any()
+    ]
     lines = [f"| {label} | n | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]
     for method, row in table.iterrows():
         cells = []

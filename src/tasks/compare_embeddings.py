@@ -134,7 +134,7 @@ def run_comparison(
     """Make (or reuse the current) embedding for each name, save it, score all, write the full CSV; return the
     headline table (for the report) and every metric prefixed with its embedding. The current embedding's
     fixed-k clusterings (already fitted by the pipeline) are reused when given."""
-    ev, c = cfg.evaluation, cfg.cluster
+    ev = cfg.evaluation
     clusterings: dict[str, FixedKClusterings] = {}
     ids: dict[str, np.ndarray] = {}
     for name in names:
@@ -145,13 +145,10 @@ def run_comparison(
             embedding = embedder(ctx)
             save_embedding(embedding, Path(ctx.run_dir) / "embeddings")
         X, ids[name] = catalogue_rows(embedding, ctx.catalog)
-        reuse = name == current.name and current_clusterings is not None and len(X) == len(current.vectors)
+        same_rows = name == current.name and np.array_equal(ids[name], current.track_ids)
+        reuse = same_rows and current_clusterings is not None
         clusterings[name] = (
-            current_clusterings
-            if reuse
-            else FixedKClusterings(
-                X, engine=c.engine, seed=int(cfg.seed), n_init=int(c.n_init), n_iter=int(c.n_iter)
-            )
+            current_clusterings if reuse else FixedKClusterings.from_config(cfg.cluster, X, int(cfg.seed))
         )
     ks = [int(k) for k in (ev.get("fixed_k") or [6, 12, 24])]
     table, flat = compare_embeddings(

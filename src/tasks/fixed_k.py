@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from omegaconf import DictConfig
 
 from src.cluster import KMeansResult, fit_kmeans
 
@@ -21,6 +22,13 @@ class FixedKClusterings:
     n_iter: int = 300
     _labels: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _seeded: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_config(cls, cluster: DictConfig, X: np.ndarray, seed: int) -> FixedKClusterings:
+        """The run's k-means settings (`cluster.engine`, `n_init`, `n_iter`) over `X`."""
+        return cls(
+            X, engine=cluster.engine, seed=seed, n_init=int(cluster.n_init), n_iter=int(cluster.n_iter)
+        )
 
     def add(self, result: KMeansResult) -> None:
         """Reuse a fit made with the same settings (the run's final clustering)."""

@@ -120,12 +120,6 @@ def cluster_embedding(
     return choice, result
 
 
-def fixed_k_clusterings(cfg: DictConfig, X: np.ndarray, seed: int) -> FixedKClusterings:
-    """The run's k-means settings over `X`, so every fixed-k scorer shares one fit per k."""
-    c = cfg.cluster
-    return FixedKClusterings(X, engine=c.engine, seed=seed, n_init=int(c.n_init), n_iter=int(c.n_iter))
-
-
 def evaluate_clusters(
     cfg: DictConfig,
     catalog: Catalog,
@@ -192,7 +186,7 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     )
     write_parquet(run_dir / "clusters.parquet", clusters)
     interpretation = interpret_clusters(catalog.tracks, result.labels)
-    clusterings = fixed_k_clusterings(cfg, X, seed)
+    clusterings = FixedKClusterings.from_config(cfg.cluster, X, seed)
     clusterings.add(result)
     metrics = evaluate_clusters(cfg, catalog, X, result, split, clusterings)
     metrics["n_subclusters"] = int(clusters.groupby(["cluster", "subcluster"]).ngroups)

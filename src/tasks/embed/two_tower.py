@@ -5,7 +5,8 @@ Cold tracks (never in a training playlist) are embedded from their content throu
 recommendation metrics of docs/evaluation.md (`recall@K`, `r_precision`, `ndcg@500`, each with `_cold`) go to
 `ctx.extras["metrics"]` and from there into the run's `metrics.json`: the plain keys are the full recommender
 (two-tower retrieval + the re-ranking stage when `rerank=true`), `two_tower/<metric>` the two-tower alone.
-The model is saved as `checkpoints/two_tower/model.ckpt` + `models/two_tower.json`, so `scripts/embed.py
+The checkpoint that training kept (`checkpoints/two_tower/best.ckpt`, the best `val/recall@100` epoch, or
+`final.ckpt` when none was evaluated) is recorded in `models/two_tower.json`, so `scripts/embed.py
 model_dir=RUN_DIR` and `scripts/recommend.py run_dir=RUN_DIR` can use it.
 
 `space=item` returns the item-tower vectors (the downstream embedding: FAISS neighbours, `embed.py`);

@@ -206,7 +206,9 @@ def test_train_script_trains_two_tower(tmp_path, playlists_csv):
     manifest = json.loads((run / "models" / "two_tower.json").read_text())
     assert manifest["checkpoint"].startswith("checkpoints/epoch_")
     kept = torch.load(run / manifest["checkpoint"], weights_only=False)["callbacks"]
-    (state,) = [v for k, v in kept.items() if k.startswith("ModelCheckpoint")]
+    (state,) = [
+        v for k, v in kept.items() if k.startswith("ModelCheckpoint") and v["monitor"]
+    ]  # not last.ckpt's
     assert state["monitor"] == "val/recall@100"
     assert metrics["val/recall@100"] == pytest.approx(float(state["best_model_score"]))
     assert f"val/recall@100: {metrics['val/recall@100']:.6g}" in result.stdout

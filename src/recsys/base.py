@@ -3,6 +3,10 @@
 Everything is index-based: items are rows of the catalogue's `tracks` table (in its order), a user or playlist is
 a sparse row of the items it already holds. Scoring takes those rows directly, so a playlist that did not exist at
 training time is scored exactly like a known one (no retraining, no user-id lookup).
+
+Nothing here materialises a playlists × catalogue matrix: a model answers either "your top k" (`recommend_batch`,
+through FAISS search, sparse products or a bounded dense block) or "your scores for these candidates"
+(`score_items`, what a re-ranker reads). Both work on a batch of history rows, so memory is bounded by the batch.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+PAD = -1  # index of an empty slot in a top-k answer (its score is -inf)
+
 
 class Recommender(ABC):
-    """`fit` on a users × items matrix of training interactions, then `score` any histories.
+    """`fit` on a users × items matrix of training interactions, then rank items for any histories.
 
     `uses_validation`: when True the evaluator passes the validation part separately (early stopping,
-    re-ranker fitting); otherwise train and validation are merged into one training matrix.
+    re-ranker fitting, hyper-parameter choice); otherwise train and validation are merged into one matrix.
     """
 
     name: str = "recommender"
@@ -29,18 +35,20 @@ class Recommender(ABC):
         """Learn from `train` (users × items, 1 = the user holds the item); `items` is the catalogue table."""
 
     @abstractmethod
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        """Scores (n_histories × n_items, float32) for each history row; higher = recommend first."""
+    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-`k` items per history row, the row's own items excluded, best first.
 
-    def recommend(
-        self, history: sp.csr_matrix | np.ndarray, k: int = 10, exclude_seen: bool = True
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k item indices and scores per history row, the history's own items excluded."""
-        history = as_history(history, self.n_items)
-        scores = self.score(history)
-        if exclude_seen:
-            scores[history.nonzero()] = -np.inf
-        return top_k(scores, k)
+        Returns (indices n × k int64, scores n × k float32); slots a model cannot fill hold `PAD` / -inf.
+        """
+
+    @abstractmethod
+    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+        """Scores (n × c float32) of the given candidate items (n × c int64) for each history row; `PAD`
+        candidates score -inf. The same scale as `recommend_batch` (a re-ranker compares them)."""
+
+    def recommend(self, history: sp.csr_matrix | np.ndarray | list[int], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k item indices and scores per history (a csr matrix, or the item indices of one playlist)."""
+        return self.recommend_batch(as_history(history, self.n_items), k)
 
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items most likely to follow a one-track playlist holding `item` (the item itself excluded)."""
@@ -54,22 +62,27 @@ class Recommender(ABC):
 
 
 def as_history(history: sp.csr_matrix | np.ndarray | list[int], n_items: int) -> sp.csr_matrix:
-    """A csr history matrix from item indices (one playlist) or an existing sparse matrix."""
+    """A binary csr history matrix from item indices (one playlist) or an existing sparse matrix."""
     if sp.issparse(history):
-        return sp.csr_matrix(history, dtype=np.float32)
+        out = sp.csr_matrix(history, dtype=np.float32)
+        out.data[:] = 1.0
+        out.eliminate_zeros()
+        return out
     idx = np.unique(np.asarray(history, dtype=np.int64))
     data = np.ones(len(idx), dtype=np.float32)
     return sp.csr_matrix((data, (np.zeros(len(idx), dtype=np.int64), idx)), shape=(1, n_items))
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise top-k (indices, values) sorted by descending score."""
+    """Row-wise top-k (indices, values) of a dense block, sorted by descending score (ties: lower index)."""
     k = min(k, scores.shape[1])
+    if k <= 0:
+        return np.empty((len(scores), 0), np.int64), np.empty((len(scores), 0), np.float32)
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     vals = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
+    order = np.lexsort((part, -vals), axis=1) if vals.size else np.empty_like(part)
     idx = np.take_along_axis(part, order, axis=1)
-    return idx, np.take_along_axis(vals, order, axis=1)
+    return idx.astype(np.int64), np.take_along_axis(vals, order, axis=1)
 
 
 def row_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -77,3 +90,16 @@ def row_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     sums = np.asarray(matrix.sum(axis=1)).ravel()
     inv = np.divide(1.0, sums, out=np.zeros_like(sums, dtype=np.float64), where=sums > 0)
     return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ matrix)
+
+
+def history_items(history: sp.csr_matrix, row: int) -> np.ndarray:
+    """The item indices of one history row."""
+    return history.indices[history.indptr[row] : history.indptr[row + 1]]
+
+
+def gather(block: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """`block[i, candidates[i, j]]` for a dense n × items block; `PAD` candidates → -inf."""
+    safe = np.where(candidates >= 0, candidates, 0)
+    out = np.take_along_axis(block, safe, axis=1).astype(np.float32)
+    out[candidates < 0] = -np.inf
+    return out

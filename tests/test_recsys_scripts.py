@@ -102,6 +102,7 @@ def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv):
     emb = pd.read_parquet(run / "embeddings" / "two_tower.parquet")
     assert len(emb) == 300 and (run / "embeddings" / "two_tower.faiss").exists()
     assert (run / "models" / "two_tower.json").exists()
+    assert (run / "models" / "two_tower_reranker.joblib").exists()  # the hybrid, saved with the run
 
     new = synthetic_tracks(n=5, seed=7).drop(columns=["playlist_id"])
     new["track_id"] = [f"new{i}" for i in range(5)]
@@ -133,7 +134,7 @@ def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv):
     assert rec.returncode == 0, rec.stderr[-3000:]
     table = pd.read_csv(tmp_path / "rec" / "recommendations.csv")
     assert len(table) == 7 and not {"t0000", "t0003"} & set(table["track_id"])
-    assert table["score"].is_monotonic_decreasing
+    assert table["score"].is_monotonic_decreasing and set(table["model"]) == {"hybrid"}
     user = run_script(
         "recommend.py",
         f"run_dir={run}",

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from src.evaluation.ranking import ranking_metrics
+from src.models.retrieval import PAD, InnerProductIndex, row_mean, top_of_candidates, union_candidates
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class TwoTowerModule(pl.LightningModule):
         logq: apply the logQ correction.
         lr, weight_decay: AdamW.
         eval_every: compute `val/recall@100` over the whole catalogue every this many epochs (0 = never).
+        val_playlists: at most this many validation playlists (a fixed sample) in that pass (0 = all).
         name: embedding name.
     """
 
@@ -96,6 +98,7 @@ class TwoTowerModule(pl.LightningModule):
         lr: float = 2e-3,
         weight_decay: float = 1e-5,
         eval_every: int = 5,
+        val_playlists: int = 2000,
         name: str = "two_tower",
     ) -> None:
         super().__init__()
@@ -240,7 +243,11 @@ class TwoTowerModule(pl.LightningModule):
         self.log("val/loss", self._loss(batch), prog_bar=True, batch_size=len(batch["target"]))
 
     def on_validation_epoch_end(self) -> None:
-        """`val/recall@100` (and ndcg@500) over the whole catalogue: the metric `ModelCheckpoint` monitors."""
+        """`val/recall@100` (and ndcg@500) over the whole catalogue: the metric `ModelCheckpoint` monitors.
+
+        Ranked by the same retrieval as at test time (`retrieve`), over at most `val_playlists` validation
+        playlists (a fixed sample), so one validation pass costs the same on a catalogue of any size.
+        """
         dm = getattr(self.trainer, "datamodule", None)
         every = self.hparams.eval_every
         if dm is None or getattr(dm, "data", None) is None or not every or self.trainer.sanity_checking:
@@ -249,9 +256,10 @@ class TwoTowerModule(pl.LightningModule):
             return
         data = dm.data
         users = np.flatnonzero((np.diff(data.val.indptr) > 0) & (np.diff(data.train.indptr) > 0))
-        scores = self.score_histories(data.train[users])
-        scores[data.train[users].nonzero()] = -np.inf
-        ranked = np.argsort(-scores, axis=1)[:, :500]
+        cap = int(self.hparams.val_playlists or 0)
+        if 0 < cap < len(users):
+            users = np.sort(np.random.default_rng(0).choice(users, cap, replace=False))
+        ranked = self.rank(data.train[users], 500)
         relevant = [data.val.indices[data.val.indptr[u] : data.val.indptr[u + 1]] for u in users]
         m = ranking_metrics(ranked, relevant, ks=(100,), ndcg_k=500)
         self.log("val/recall@100", float(m["recall@100"]), prog_bar=True)
@@ -280,27 +288,109 @@ class TwoTowerModule(pl.LightningModule):
 
     @torch.no_grad()
     def score_histories(self, history: sp.csr_matrix, items: np.ndarray | None = None) -> np.ndarray:
-        """Cosine scores of every catalogue item for each history row (the row's items pooled)."""
+        """Dense scores of *every* catalogue item for each history row (rows × catalogue).
+
+        Only for callers that need a whole row by definition and cap the rows themselves (the affinity
+        embedding over at most `max_playlists` playlists); ranking goes through `rank` / `retrieve`.
+        """
+        items = self.all_item_vectors() if items is None else items
+        history = sp.csr_matrix(history)
+        out = np.full((history.shape[0], items.shape[0]), 0.0, dtype=np.float32)
+        everything = np.arange(items.shape[0])
+        for row in range(history.shape[0]):
+            if history.indptr[row + 1] > history.indptr[row]:
+                out[row] = self.score_candidates(history[row], everything[None, :], items)[0]
+        return out
+
+    @torch.no_grad()
+    def score_candidates(
+        self, history: sp.csr_matrix, candidates: np.ndarray, items: np.ndarray
+    ) -> np.ndarray:
+        """Exact scores (n × c) of each row's candidate items (`PAD` = -1 → -inf) under the model's pooling.
+
+        `lse`: τ_p · log mean_j exp(cos(c, j) / τ_p) over the row's history tracks j; `mean`: cosine to the
+        pooled query. Work per row is candidates × history, never the catalogue.
+        """
         was = self.training
         self.eval()
-        items = self.all_item_vectors() if items is None else items
-        vecs = torch.from_numpy(items)
         history = sp.csr_matrix(history)
-        out = np.zeros((history.shape[0], items.shape[0]), dtype=np.float32)
+        vecs = torch.from_numpy(np.ascontiguousarray(items, dtype=np.float32))
+        out = np.full(candidates.shape, -np.inf, dtype=np.float32)
+        tau = self.hparams.pool_temperature
         for row in range(history.shape[0]):
             idx = history.indices[history.indptr[row] : history.indptr[row + 1]]
-            if not len(idx):
+            valid = candidates[row] >= 0
+            if not len(idx) or not valid.any():
                 continue
-            v = vecs[torch.from_numpy(idx)]
+            cand = vecs[torch.from_numpy(candidates[row][valid])]
+            own = vecs[torch.from_numpy(idx)]
             if self.hparams.pooling == "mean":
-                out[row] = (
-                    self.pool(v.unsqueeze(0), torch.ones(1, len(idx), dtype=torch.bool)) @ vecs.T
-                ).numpy()[0]
-            else:  # the same soft maximum as `context_scores`, as one matrix product per playlist
-                tau = self.hparams.pool_temperature
-                lse = torch.logsumexp(vecs @ v.T / tau, dim=1) - np.log(len(idx))
-                out[row] = (tau * lse).numpy()
+                query = self.pool(own.unsqueeze(0), torch.ones(1, len(idx), dtype=torch.bool))
+                out[row, valid] = (cand @ query[0]).numpy()
+            else:
+                lse = torch.logsumexp(cand @ own.T / tau, dim=1) - np.log(len(idx))
+                out[row, valid] = (tau * lse).numpy()
         self.train(was)
+        return out
+
+    @torch.no_grad()
+    def queries(self, history: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
+        """One query vector per history row: the pooled query (`mean`) or the mean of its track vectors, the
+        direction whose inner-product top-k seeds the `lse` candidates."""
+        mean = row_mean(history, items)
+        if self.hparams.pooling != "mean":
+            return mean
+        was = self.training
+        self.eval()
+        q = torch.from_numpy(mean)
+        out = F.normalize(q + self.query_mlp(q), dim=-1).numpy()
+        self.train(was)
+        return np.where(np.asarray(history.sum(axis=1)) > 0, out, 0.0).astype(np.float32)
+
+    def retrieve(
+        self,
+        history: sp.csr_matrix,
+        k: int,
+        items: np.ndarray,
+        index: InnerProductIndex,
+        per_track: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k items per history row (history excluded) and their exact scores.
+
+        `mean` pooling: one exact FAISS inner-product search per row. `lse`: candidates = the top (k + history)
+        of the row's mean direction ∪ the `per_track` nearest neighbours of each of its tracks (FAISS, once per
+        distinct track of the batch; default 2k / history length, clipped to [10, 100]), then exact scores on
+        that union — a candidate close to any one track of the playlist is found through that track.
+        """
+        history = sp.csr_matrix(history)
+        if self.hparams.pooling == "mean":
+            return index.top_k(self.queries(history, items), history, k)
+        lengths = np.diff(history.indptr)
+        longest = int(lengths.max(initial=0))
+        by_mean = index.search(self.queries(history, items), k + longest)[0]
+        tracks = np.unique(history.indices)
+        shortest = int(lengths[lengths > 0].min()) if (lengths > 0).any() else 1
+        deepest = per_track or int(np.clip(np.ceil(2 * k / shortest), 10, 100))
+        neigh = index.search(items[tracks], deepest + 1)[0] if len(tracks) else np.empty((0, 0), np.int64)
+        where = {t: i for i, t in enumerate(tracks.tolist())}
+        sources = []
+        for row in range(history.shape[0]):
+            own = history.indices[history.indptr[row] : history.indptr[row + 1]]
+            depth = per_track or int(np.clip(np.ceil(2 * k / max(1, len(own))), 10, 100))
+            near = neigh[[where[t] for t in own.tolist()], : depth + 1].ravel() if len(own) else np.empty(0)
+            sources.append(np.concatenate([by_mean[row], near]))
+        cand = union_candidates([sources], history)
+        return top_of_candidates(cand, self.score_candidates(history, cand, items), k)
+
+    def rank(self, history: sp.csr_matrix, k: int, batch_size: int = 256) -> np.ndarray:
+        """Top-k item indices per history row with the current weights (validation and quick evaluation)."""
+        items = self.all_item_vectors()
+        index = InnerProductIndex(items)
+        history = sp.csr_matrix(history)
+        out = np.full((history.shape[0], min(k, items.shape[0])), PAD, dtype=np.int64)
+        for start in range(0, history.shape[0], batch_size):
+            rows = history[start : start + batch_size]
+            out[start : start + rows.shape[0]] = self.retrieve(rows, k, items, index)[0][:, : out.shape[1]]
         return out
 
     @torch.no_grad()

@@ -13,6 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from src.recsys.base import Recommender
+from src.recsys.retrieval import InnerProductIndex
 
 
 def _one_blas_thread():
@@ -51,11 +52,20 @@ class ALSRecommender(Recommender):
                 calculate_training_loss=False,
             )
             self._model.fit(sp.csr_matrix((train > 0).astype(np.float32)), show_progress=False)
+        self._index = InnerProductIndex(np.asarray(self._model.item_factors, dtype=np.float32))
         return self
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
+    def user_factors(self, history: sp.csr_matrix) -> np.ndarray:
+        """Fold-in: the least-squares user vector of each history row given the item factors."""
         history = sp.csr_matrix((history > 0).astype(np.float32))
+        if history.shape[0] == 0:
+            return np.zeros((0, self._index.vectors.shape[1]), np.float32)
         with _one_blas_thread():
             users = self._model.recalculate_user(np.arange(history.shape[0]), history)
-        users = np.atleast_2d(np.asarray(users, dtype=np.float32))
-        return users @ np.asarray(self._model.item_factors, dtype=np.float32).T
+        return np.atleast_2d(np.asarray(users, dtype=np.float32))
+
+    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.top_k(self.user_factors(history), history, k)
+
+    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+        return self._index.score(self.user_factors(history), candidates)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-PAD = -1  # index of an empty slot in a top-k answer (its score is -inf)
+from src.models.retrieval import PAD as PAD  # re-exported: the recommenders' one import point
+from src.models.retrieval import top_k as top_k
 
 
 class Recommender(ABC):
@@ -46,7 +47,9 @@ class Recommender(ABC):
         """Scores (n × c float32) of the given candidate items (n × c int64) for each history row; `PAD`
         candidates score -inf. The same scale as `recommend_batch` (a re-ranker compares them)."""
 
-    def recommend(self, history: sp.csr_matrix | np.ndarray | list[int], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(
+        self, history: sp.csr_matrix | np.ndarray | list[int], k: int = 10
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k item indices and scores per history (a csr matrix, or the item indices of one playlist)."""
         return self.recommend_batch(as_history(history, self.n_items), k)
 
@@ -71,18 +74,6 @@ def as_history(history: sp.csr_matrix | np.ndarray | list[int], n_items: int) ->
     idx = np.unique(np.asarray(history, dtype=np.int64))
     data = np.ones(len(idx), dtype=np.float32)
     return sp.csr_matrix((data, (np.zeros(len(idx), dtype=np.int64), idx)), shape=(1, n_items))
-
-
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise top-k (indices, values) of a dense block, sorted by descending score (ties: lower index)."""
-    k = min(k, scores.shape[1])
-    if k <= 0:
-        return np.empty((len(scores), 0), np.int64), np.empty((len(scores), 0), np.float32)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1) if vals.size else np.empty_like(part)
-    idx = np.take_along_axis(part, order, axis=1)
-    return idx.astype(np.int64), np.take_along_axis(vals, order, axis=1)
 
 
 def row_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:

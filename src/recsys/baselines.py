@@ -10,7 +10,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from src.data.content import audio_matrix, numeric_column, zscore
-from src.recsys.base import Recommender, row_normalize
+from src.recsys.base import PAD, Recommender, row_normalize
+from src.recsys.retrieval import InnerProductIndex, fill_from_order
 
 
 @dataclass
@@ -27,8 +28,22 @@ class RandomRecommender(Recommender):
         self._rng = np.random.default_rng(self.seed)
         return self
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        return self._rng.random((history.shape[0], self._n_items), dtype=np.float32)
+    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        history = sp.csr_matrix(history)
+        k = min(k, self._n_items)
+        idx = np.full((history.shape[0], k), PAD, dtype=np.int64)
+        for i in range(history.shape[0]):
+            own = history.indices[history.indptr[i] : history.indptr[i + 1]]
+            draw = self._rng.choice(self._n_items, size=min(self._n_items, k + len(own)), replace=False)
+            draw = draw[~np.isin(draw, own)][:k]
+            idx[i, : len(draw)] = draw
+        scores = np.where(idx >= 0, np.linspace(1.0, 0.0, k, dtype=np.float32)[None, :], -np.inf)
+        return idx, scores.astype(np.float32)
+
+    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+        out = self._rng.random(candidates.shape, dtype=np.float32)
+        out[candidates < 0] = -np.inf
+        return out
 
 
 @dataclass
@@ -44,10 +59,20 @@ class PopularityRecommender(Recommender):
         counts = np.asarray((train > 0).sum(axis=0), dtype=np.float64).ravel()
         tie = np.nan_to_num(numeric_column(items, "popularity"), nan=0.0) / 1e4
         self._scores = (counts + tie).astype(np.float32)
+        self.order = np.argsort(-self._scores, kind="stable")
         return self
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        return np.broadcast_to(self._scores, (history.shape[0], self._n_items)).copy()
+    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self._n_items)
+        empty = np.full((history.shape[0], k), PAD, dtype=np.int64)
+        return fill_from_order(
+            empty, np.full(empty.shape, -np.inf, np.float32), history, self.order, self._scores[self.order]
+        )
+
+    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+        out = self._scores[np.where(candidates >= 0, candidates, 0)].astype(np.float32)
+        out[candidates < 0] = -np.inf
+        return out
 
 
 @dataclass
@@ -68,10 +93,15 @@ class ItemKNNRecommender(Recommender):
         parts = [audio_matrix(items)] + [zscore(items[c])[:, None] for c in self.extra if c in items.columns]
         X = np.hstack(parts).astype(np.float32)
         norms = np.linalg.norm(X, axis=1, keepdims=True)
-        self._X = X / np.where(norms > 0, norms, 1.0)
+        self._index = InnerProductIndex(X / np.where(norms > 0, norms, 1.0))
         return self
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        # mean_j cos(i, j) = x_i · mean_j x_j: pool first, one matrix product per batch.
-        pooled = row_normalize(sp.csr_matrix(history > 0, dtype=np.float32)) @ self._X
-        return (np.asarray(pooled) @ self._X.T).astype(np.float32)
+    def _query(self, history: sp.csr_matrix) -> np.ndarray:
+        # mean_j cos(i, j) = x_i · mean_j x_j: pool first, then one inner-product search.
+        return np.asarray(row_normalize(sp.csr_matrix(history > 0, dtype=np.float32)) @ self._index.vectors)
+
+    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.top_k(self._query(history), history, k)
+
+    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+        return self._index.score(self._query(history), candidates)

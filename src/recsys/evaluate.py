@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from src.data.interactions import RecData
 from src.evaluation.ranking import KS, NDCG_K, score_ranking, targets_of
-from src.recsys.base import Recommender, top_k
+from src.recsys.base import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +24,17 @@ log = logging.getLogger(__name__)
 def rank_items(
     model: Recommender, context: sp.csr_matrix, depth: int, batch_size: int = 256, progress: bool = False
 ) -> np.ndarray:
-    """Top-`depth` item indices per context row, the row's own items excluded (scored in batches)."""
-    out = np.empty((context.shape[0], min(depth, context.shape[1])), dtype=np.int64)
+    """Top-`depth` item indices per context row, the row's own items excluded (`PAD` = an empty slot).
+
+    The model answers batch by batch (`recommend_batch`), so memory is bounded by `batch_size` × candidates.
+    """
+    depth = min(depth, context.shape[1])
+    out = np.empty((context.shape[0], depth), dtype=np.int64)
     starts = range(0, context.shape[0], batch_size)
     for start in tqdm(starts, desc=f"rank {model.name}", disable=not progress, leave=False):
-        rows = context[start : start + batch_size]
-        scores = np.asarray(model.score(rows), dtype=np.float32).copy()
-        scores[rows.nonzero()] = -np.inf
-        out[start : start + len(scores)] = top_k(scores, depth)[0]
+        rows = sp.csr_matrix(context[start : start + batch_size])
+        idx, _ = model.recommend_batch(rows, depth)
+        out[start : start + rows.shape[0]] = idx[:, :depth]
     return out
 
 

@@ -10,38 +10,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from src.recsys.base import PAD, top_k
-
-
-def _seen_mask(history: sp.csr_matrix, idx: np.ndarray) -> np.ndarray:
-    """True where `idx[i, j]` is one of row i's history items (binary search in the sorted csr indices)."""
-    history = sp.csr_matrix(history)
-    history.sort_indices()
-    mask = np.zeros(idx.shape, dtype=bool)
-    for i in range(idx.shape[0]):
-        own = history.indices[history.indptr[i] : history.indptr[i + 1]]
-        if len(own):
-            pos = np.searchsorted(own, idx[i]).clip(max=len(own) - 1)
-            mask[i] = own[pos] == idx[i]
-    return mask
-
-
-def keep_unseen(
-    idx: np.ndarray, scores: np.ndarray, history: sp.csr_matrix, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """From ranked candidate lists (n × m, best first) drop history items, padding and duplicates; keep k."""
-    drop = (idx < 0) | _seen_mask(history, np.where(idx < 0, 0, idx)) | ~np.isfinite(scores)
-    out_idx = np.full((idx.shape[0], k), PAD, dtype=np.int64)
-    out_val = np.full((idx.shape[0], k), -np.inf, dtype=np.float32)
-    for i in range(idx.shape[0]):
-        row = idx[i][~drop[i]]
-        vals = scores[i][~drop[i]]
-        _, first = np.unique(row, return_index=True)
-        first.sort()
-        row, vals = row[first][:k], vals[first][:k]
-        out_idx[i, : len(row)] = row
-        out_val[i, : len(row)] = vals
-    return out_idx, out_val
+from src.models.retrieval import PAD, pad_to, top_k
+from src.models.retrieval import InnerProductIndex as InnerProductIndex  # re-exported for the recommenders
+from src.models.retrieval import keep_unseen as keep_unseen
+from src.models.retrieval import top_of_candidates as top_of_candidates  # re-exported
+from src.models.retrieval import union_candidates as union_candidates  # re-exported
 
 
 def dense_top_k(block: np.ndarray, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +23,7 @@ def dense_top_k(block: np.ndarray, history: sp.csr_matrix, k: int) -> tuple[np.n
     block[sp.csr_matrix(history).nonzero()] = -np.inf
     idx, vals = top_k(block, k)
     idx[~np.isfinite(vals)] = PAD
-    return _pad(idx, vals, k)
+    return pad_to(idx, vals, k)
 
 
 def sparse_top_k(scores: sp.csr_matrix, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +56,6 @@ def fill_from_order(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill `PAD` slots with the first items of a global `order` (e.g. by popularity) not yet in the row or
     its history; `order_scores` (one per item of `order`, or a constant) are their scores."""
-    k = idx.shape[1]
     missing = (idx == PAD).sum(axis=1)
     if not missing.any():
         return idx, scores
@@ -108,54 +80,17 @@ def fill_from_order(
     return idx, scores
 
 
-class InnerProductIndex:
-    """Exact top-k by inner product over item vectors (FAISS `IndexFlatIP`), history excluded.
-
-    Searching k + (longest history in the batch) and dropping history items gives the exact top-k without
-    ever holding a batch × catalogue block beyond FAISS's own tiled search.
-    """
-
-    def __init__(self, vectors: np.ndarray) -> None:
-        import faiss
-
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self.index = faiss.IndexFlatIP(self.vectors.shape[1])
-        self.index.add(self.vectors)
-
-    @property
-    def n_items(self) -> int:
-        return self.vectors.shape[0]
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Raw FAISS search: (indices, scores) n × min(k, n_items), PAD / -inf for empty slots."""
-        k = min(k, self.n_items)
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if len(queries) == 0 or k == 0:
-            return np.empty((len(queries), k), np.int64), np.empty((len(queries), k), np.float32)
-        scores, idx = self.index.search(queries, k)
-        scores[idx < 0] = -np.inf
-        return idx.astype(np.int64), scores
-
-    def top_k(self, queries: np.ndarray, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k items per query row, excluding that row's history items."""
-        longest = int(np.diff(sp.csr_matrix(history).indptr).max(initial=0))
-        idx, scores = self.search(queries, k + longest)
-        return _pad(*keep_unseen(idx, scores, history, k), k)
-
-    def score(self, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """Inner products of each query with its own candidate items (`PAD` → -inf)."""
-        safe = np.where(candidates >= 0, candidates, 0)
-        out = np.einsum("nd,ncd->nc", queries.astype(np.float32), self.vectors[safe])
-        out[candidates < 0] = -np.inf
-        return out.astype(np.float32)
-
-
-def _pad(idx: np.ndarray, vals: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Widen to exactly k columns with PAD / -inf (a catalogue smaller than k gives shorter answers)."""
-    if idx.shape[1] >= k:
-        return idx[:, :k], vals[:, :k].astype(np.float32)
-    extra = k - idx.shape[1]
-    return (
-        np.hstack([idx, np.full((len(idx), extra), PAD, dtype=np.int64)]),
-        np.hstack([vals.astype(np.float32), np.full((len(vals), extra), -np.inf, dtype=np.float32)]),
-    )
+def sparse_lookup(matrix: sp.csr_matrix, cols: np.ndarray) -> np.ndarray:
+    """`matrix[i, cols[i, j]]` (0 where absent or `cols` < 0) for a csr matrix with one row per row of `cols`,
+    by binary search in each row's sorted indices: no dense row is ever built."""
+    matrix = sp.csr_matrix(matrix)
+    matrix.sort_indices()
+    out = np.zeros(cols.shape, dtype=np.float32)
+    for i in range(cols.shape[0]):
+        idx = matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]
+        if not len(idx):
+            continue
+        pos = np.searchsorted(idx, cols[i]).clip(max=len(idx) - 1)
+        hit = (idx[pos] == cols[i]) & (cols[i] >= 0)
+        out[i, hit] = matrix.data[matrix.indptr[i] : matrix.indptr[i + 1]][pos[hit]]
+    return out

@@ -22,6 +22,7 @@ from src.models.fit import best_checkpoint, fit_model
 from src.models.two_tower import TwoTowerModule
 from src.models.two_tower_data import TwoTowerDataModule
 from src.recsys.base import Recommender
+from src.recsys.retrieval import InnerProductIndex
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class TwoTowerRecommender(Recommender):
         self.best_val = result.metrics.get("val/recall@100")
         self.module = result.model.cpu().eval()
         self._items = self.module.all_item_vectors()
+        self._index = InnerProductIndex(self._items)
         log.info(
             "%s: trained %d epochs in %.1fs (%.0f samples/s), best val recall@100 %s",
             self.name,
@@ -99,8 +101,21 @@ class TwoTowerRecommender(Recommender):
         )
         return self
 
-    def score(self, history: sp.csr_matrix) -> np.ndarray:
-        return self.module.score_histories(history, self._items)
+    @classmethod
+    def from_module(cls, module: TwoTowerModule, name: str = "two_tower") -> TwoTowerRecommender:
+        """A fitted recommender around an already trained module (e.g. loaded from a run's checkpoint)."""
+        out = cls(name=name)
+        out.module = module.cpu().eval()
+        out._n_items = int(module.hparams.n_items)
+        out._items = out.module.all_item_vectors()
+        out._index = InnerProductIndex(out._items)
+        return out
+
+    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.module.retrieve(history, k, self._items, self._index)
+
+    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+        return self.module.score_candidates(history, candidates, self._items)
 
     @property
     def item_vectors(self) -> np.ndarray:

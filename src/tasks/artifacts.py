@@ -16,6 +16,7 @@ import lightning.pytorch as pl
 
 from src.data.errors import DataError
 from src.data.features import FeatureTransformer
+from src.recsys.rerank import RerankedRecommender
 from src.utils.io import write_json
 
 MANIFEST_DIR = "models"
@@ -83,3 +84,37 @@ def load_trained(run_dir: str | Path, name: str) -> TrainedModel:
     module.eval()
     transformer = FeatureTransformer.load(run_dir / manifest["features"])
     return TrainedModel(name, module, transformer, manifest)
+
+
+def reranker_path(run_dir: str | Path, tower: str) -> Path:
+    return Path(run_dir) / MANIFEST_DIR / f"{tower}_reranker.joblib"
+
+
+def save_reranker(run_dir: str | Path, model: RerankedRecommender, tower: str) -> Path:
+    """Save a fitted re-ranker beside the run's two-tower manifest (the tower itself stays in its checkpoint:
+    it is detached here and re-attached from that checkpoint by `load_reranker`)."""
+    import joblib
+
+    detached = model.detached(tower)
+    path = reranker_path(run_dir, tower)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    joblib.dump(detached, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_reranker(run_dir: str | Path, tower: str, module: Any) -> RerankedRecommender | None:
+    """The run's saved re-ranker with its two-tower retriever rebuilt from `module`; None when there is none."""
+    import joblib
+
+    from src.recsys.two_tower import TwoTowerRecommender
+
+    path = reranker_path(run_dir, tower)
+    if not path.exists():
+        return None
+    model = joblib.load(path)
+    if not isinstance(model, RerankedRecommender):
+        raise DataError(f"{path}: not a saved re-ranker")
+    model.attach(tower, TwoTowerRecommender.from_module(module, name=tower))
+    return model

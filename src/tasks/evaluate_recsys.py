@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from src.data.errors import DataError
 from src.data.interactions import rec_data
 from src.data.split import split_interactions
+from src.recsys.base import Recommender
 from src.recsys.evaluate import evaluate_recommender
 from src.report.tables import mean_std_table, to_markdown
 from src.utils.io import write_csv, write_json, write_text
@@ -39,6 +40,27 @@ def summary_table(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS) 
     return to_markdown(table, plain=PLAIN, bold_best=False, label="model").rstrip("\n")
 
 
+def reuse_fitted(
+    model: Recommender, model_cfg: DictConfig, recommenders: DictConfig, fitted: dict[str, Recommender]
+) -> None:
+    """Hand a re-ranker the retrievers this seed already fitted on (train, validation) — a two-tower trained for
+    its own row — when they are configured identically, instead of training them again."""
+    retrievers = getattr(model, "retrievers", None)
+    if not isinstance(retrievers, dict) or "retrievers" not in model_cfg:
+        return
+    reused = []
+    for name in list(retrievers):
+        same = name in fitted and name in recommenders
+        if same and OmegaConf.to_container(
+            model_cfg.retrievers[name], resolve=True
+        ) == OmegaConf.to_container(recommenders[name], resolve=True):
+            retrievers[name] = fitted[name]
+            reused.append(name)
+    if reused:
+        model.prefitted = tuple(model.prefitted) + tuple(reused)
+        log.info("%s reuses the fitted %s of this seed", model.name, ", ".join(reused))
+
+
 def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
     """Load the catalogue once, then for each split seed fit and evaluate every configured model."""
     unknown = [m for m in cfg.models if m not in cfg.recommenders]
@@ -54,21 +76,20 @@ def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
     for seed in cfg.split_seeds:
         split = split_interactions(catalog.interactions, seed=int(seed))
         data = rec_data(catalog.tracks, split)
+        fitted: dict[str, Recommender] = {}
         for name in cfg.models:
             model = instantiate(cfg.recommenders[name], _convert_="all")
+            reuse_fitted(model, cfg.recommenders[name], cfg.recommenders, fitted)
             metrics = evaluate_recommender(model, data, progress=bool(cfg.progress))
             extra = {}
-            retriever = getattr(model, "retriever", model)
-            if hasattr(retriever, "train_seconds"):
-                extra = {
-                    "train_seconds": retriever.train_seconds,
-                    "samples_per_second": retriever.samples_per_second,
-                }
+            if hasattr(model, "train_seconds"):
+                extra = {"train_seconds": model.train_seconds, "samples_per_second": model.samples_per_second}
             rows.append({"model": name, "split_seed": int(seed), **metrics, **extra})
-            if retriever is not model and not isinstance(retriever, dict):
-                # the first stage alone, already fitted: its numbers come for free beside the re-ranked ones
-                alone = evaluate_recommender(retriever, data, fit=False)
-                rows.append({"model": f"{name}:retriever", "split_seed": int(seed), **alone, **extra})
+            if model.uses_validation:
+                fitted[name] = model
+            if hasattr(model, "feature_importance"):
+                importance = model.feature_importance().rename("gain_share").rename_axis("feature")
+                write_csv(out_dir / f"feature_importance_{name}_seed{seed}.csv", importance.reset_index())
             log.info("seed %s %s: %s", seed, name, {k: round(float(v), 4) for k, v in metrics.items()})
             write_csv(out_dir / "recsys_runs.csv", pd.DataFrame(rows))  # partial results survive a crash
     runs = pd.DataFrame(rows)

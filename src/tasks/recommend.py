@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,8 +11,12 @@ import pandas as pd
 
 from src.data.errors import DataError
 from src.data.sources import Catalog
-from src.recsys.base import as_history, top_k
+from src.recsys.base import as_history
+from src.recsys.two_tower import TwoTowerRecommender
+from src.tasks.artifacts import load_reranker
 from src.tasks.embed.two_tower import load_two_tower
+
+log = logging.getLogger(__name__)
 
 
 def seed_tracks(catalog: Catalog, tracks: Sequence[str], user: str | None, n_seed: int | None) -> list[str]:
@@ -39,7 +44,11 @@ def continue_playlist(
     n: int = 20,
     model_name: str = "two_tower",
 ) -> pd.DataFrame:
-    """Top-`n` tracks (not already in the playlist) for the playlist `seeds`, with names and scores."""
+    """Top-`n` tracks (not already in the playlist) for the playlist `seeds`, with names and scores.
+
+    Uses the run's saved re-ranker (two-tower + collaborative + heuristic candidates, `models/<name>_reranker`)
+    when the run has one, else the two-tower alone; the `model` column says which.
+    """
     module, _ = load_two_tower(run_dir, model_name)
     ids = tracks["track_id"].astype(str)
     if len(ids) != module.hparams.n_items:
@@ -53,13 +62,18 @@ def continue_playlist(
     if unknown:
         raise DataError(f"track id(s) not in the catalogue: {', '.join(unknown[:5])}")
     history = as_history(pos, len(ids))
-    scores = module.score_histories(history)
-    scores[0, pos] = -np.inf
-    top, vals = top_k(scores, n)
+    model = load_reranker(run_dir, model_name, module)
+    used = "hybrid" if model is not None else model_name
+    model = model if model is not None else TwoTowerRecommender.from_module(module, name=model_name)
+    top, vals = model.recommend_batch(history, n)
+    keep = top[0] >= 0
+    top, vals = top[:, keep], vals[:, keep]
     chosen = tracks.iloc[top[0]]
+    log.info("%d recommendations from %s", len(top[0]), used)
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(top[0]) + 1),
+            "model": used,
             "track_id": chosen["track_id"].astype(str).to_numpy(),
             "name": chosen.get("name", pd.Series([None] * len(chosen))).to_numpy(),
             "artist": chosen.get("artist", pd.Series([None] * len(chosen))).to_numpy(),

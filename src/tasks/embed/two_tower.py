@@ -30,10 +30,12 @@ from src.data.interactions import RecData, rec_data
 from src.embeddings.affinity import AffinitySettings, affinity_space
 from src.embeddings.store import Embedding
 from src.models.two_tower import TwoTowerModule
+from src.recsys.base import Recommender
 from src.recsys.evaluate import evaluate_recommender
+from src.recsys.heuristic import HeuristicRecommender
 from src.recsys.rerank import RerankedRecommender
 from src.recsys.two_tower import TwoTowerRecommender
-from src.tasks.artifacts import load_trained, write_manifest
+from src.tasks.artifacts import load_trained, save_reranker, write_manifest
 from src.tasks.embed.context import EmbedContext
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,10 @@ class TwoTowerEmbedding:
             content-only, all = hybrid); null keeps the model config's.
         max_epochs: training epochs (the best `val/recall@100` epoch is kept).
         datamodule: further TwoTowerDataModule arguments.
-        rerank: also fit the re-ranking stage (on the validation part) and report its metrics as the plain keys.
+        rerank: also fit the re-ranking stage (on the validation part) and report its metrics as the plain keys;
+            it is saved with the run (`models/<name>_reranker.joblib`) and `scripts/recommend.py` uses it.
+        retrievers: the re-ranker's other candidate sources beside the tower (name → recommender; collaborative
+            models and the heuristic), instantiated by Hydra.
         checkpoint: a run directory with `models/<name>.json` to load instead of training (no metrics then).
         space: `item` (item-tower vectors) or `affinity` (softmax over known playlists' scores, Hellinger rows).
         affinity: `temperature` (τ of that softmax), `dim` (SVD dims, null = all), `max_playlists` (cap),
@@ -74,6 +79,7 @@ class TwoTowerEmbedding:
     max_epochs: int = 20
     datamodule: dict[str, Any] = field(default_factory=dict)
     rerank: bool = True
+    retrievers: dict[str, Recommender] = field(default_factory=dict)
     checkpoint: str | None = None
     space: str = "item"
     affinity: dict[str, Any] = field(default_factory=dict)
@@ -130,8 +136,11 @@ class TwoTowerEmbedding:
             name=self.name,
         )
         metrics: dict[str, float] = {}
+        hybrid = None
         if self.rerank:
-            final = evaluate_recommender(RerankedRecommender(retriever, seed=ctx.seed), data)
+            others = dict(self.retrievers) or {"heuristic": HeuristicRecommender()}
+            hybrid = RerankedRecommender({self.name: retriever, **others}, seed=ctx.seed, name="hybrid")
+            final = evaluate_recommender(hybrid, data)
             alone = evaluate_recommender(retriever, data, fit=False)
             metrics.update({k: v for k, v in final.items() if k != "fit_seconds"})
         else:
@@ -146,6 +155,8 @@ class TwoTowerEmbedding:
         features = retriever.dm.transformer.save(ctx.run_dir / "checkpoints" / self.name / "features.joblib")
         dim = int(retriever.module.hparams.dim)
         write_manifest(ctx.run_dir, self.name, retriever.module, retriever.checkpoint, features, dim, metrics)
+        if hybrid is not None:
+            save_reranker(ctx.run_dir, hybrid, self.name)
         log.info(
             "two-tower: recall@100 %.4f (cold %.4f), ndcg@500 %.4f; trained in %.0fs",
             metrics["recall@100"],

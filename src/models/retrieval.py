@@ -65,7 +65,10 @@ class InnerProductIndex:
     def __init__(self, vectors: np.ndarray) -> None:
         import faiss
 
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape[1] == 0:  # no features at all (e.g. a catalogue without audio): every score is 0
+            vectors = np.zeros((vectors.shape[0], 1), dtype=np.float32)
+        self.vectors = np.ascontiguousarray(vectors)
         self.index = faiss.IndexFlatIP(self.vectors.shape[1])
         self.index.add(self.vectors)
 
@@ -82,12 +85,18 @@ class InnerProductIndex:
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Raw FAISS search: (indices, scores) n × min(k, n_items), PAD / -inf for empty slots."""
         k = min(k, self.n_items)
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        queries = self._fit(queries)
         if len(queries) == 0 or k == 0:
             return np.empty((len(queries), k), np.int64), np.empty((len(queries), k), np.float32)
         scores, idx = self.index.search(queries, k)
         scores[idx < 0] = -np.inf
         return idx.astype(np.int64), scores
+
+    def _fit(self, queries: np.ndarray) -> np.ndarray:
+        queries = np.asarray(queries, dtype=np.float32)
+        if queries.ndim == 2 and queries.shape[1] == 0:
+            queries = np.zeros((queries.shape[0], self.vectors.shape[1]), dtype=np.float32)
+        return np.ascontiguousarray(queries)
 
     def top_k(self, queries: np.ndarray, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k items per query row, excluding that row's history items."""
@@ -98,7 +107,7 @@ class InnerProductIndex:
     def score(self, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """Inner products of each query with its own candidate items (`PAD` → -inf)."""
         safe = np.where(candidates >= 0, candidates, 0)
-        out = np.einsum("nd,ncd->nc", queries.astype(np.float32), self.vectors[safe])
+        out = np.einsum("nd,ncd->nc", self._fit(queries), self.vectors[safe])
         out[candidates < 0] = -np.inf
         return out.astype(np.float32)
 

@@ -370,13 +370,13 @@ class TwoTowerModule(pl.LightningModule):
         by_mean = index.search(self.queries(history, items), k + longest)[0]
         tracks = np.unique(history.indices)
         shortest = int(lengths[lengths > 0].min()) if (lengths > 0).any() else 1
-        deepest = per_track or int(np.clip(np.ceil(2 * k / shortest), 10, 100))
+        deepest = per_track or int(np.clip(np.ceil(12 * k / shortest), 30, 200))
         neigh = index.search(items[tracks], deepest + 1)[0] if len(tracks) else np.empty((0, 0), np.int64)
         where = {t: i for i, t in enumerate(tracks.tolist())}
         sources = []
         for row in range(history.shape[0]):
             own = history.indices[history.indptr[row] : history.indptr[row + 1]]
-            depth = per_track or int(np.clip(np.ceil(2 * k / max(1, len(own))), 10, 100))
+            depth = per_track or int(np.clip(np.ceil(12 * k / max(1, len(own))), 30, 200))
             near = neigh[[where[t] for t in own.tolist()], : depth + 1].ravel() if len(own) else np.empty(0)
             sources.append(np.concatenate([by_mean[row], near]))
         cand = union_candidates([sources], history)

@@ -6,6 +6,7 @@ import functools
 import logging
 import tempfile
 import time
+from datetime import timedelta
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +36,8 @@ class TwoTowerRecommender(Recommender):
 
     `model` is the model config (configs/model/two_tower.yaml) as a partial, or a dict of TwoTowerModule
     arguments; `features` (when set) overrides its item inputs (ablations); `datamodule` holds TwoTowerDataModule
-    arguments. `checkpoint_dir` keeps the checkpoint
+    arguments; `max_minutes` (optional) stops training after that wall-clock budget (Lightning's `max_time`),
+    keeping the best validated epoch so far. `checkpoint_dir` keeps the checkpoint
     (a run directory's `checkpoints/<name>`); without one it lives in a temporary directory.
     """
 
@@ -43,6 +45,7 @@ class TwoTowerRecommender(Recommender):
     datamodule: dict = field(default_factory=dict)
     features: Sequence[str] | None = None
     max_epochs: int = 20
+    max_minutes: float | None = None
     accelerator: str = "cpu"
     seed: int = 0
     progress: bool = False
@@ -56,6 +59,7 @@ class TwoTowerRecommender(Recommender):
             default_root_dir=str(directory),
             enable_checkpointing=checkpointing,
             max_epochs=self.max_epochs,
+            max_time=None if not self.max_minutes else timedelta(minutes=float(self.max_minutes)),
             accelerator=self.accelerator,
             devices=1,
             enable_progress_bar=self.progress,

@@ -115,8 +115,8 @@ def test_ease_matches_reference_and_dual_equals_primal():
         ease_primal(x, 7.0), reference_ease(x.toarray().astype(np.float64), 7.0), atol=1e-5
     )
     items = catalogue(40)
-    primal = EASERecommender(regularization=7.0, max_items=100).fit(x, items)
-    dual = EASERecommender(regularization=7.0, max_items=30).fit(x, items)  # 40 items > 30, 20 users ≤ 30
+    primal = EASERecommender(regularization=7.0, solver="primal").fit(x, items)
+    dual = EASERecommender(regularization=7.0, max_items=30).fit(x, items)  # auto: 20 users < 40 items
     assert primal.B is not None and dual.B is None and dual._dual is not None
     every = np.tile(np.arange(40), (20, 1))
     np.testing.assert_allclose(dual.score_items(x, every), primal.score_items(x, every), atol=1e-4)
@@ -189,12 +189,15 @@ def models() -> list[Recommender]:
     return [
         ItemKNNCFRecommender(neighbours=4, shrink=5.0, batch_size=7),
         RP3betaRecommender(neighbours=4, alpha=0.5, beta=0.5, batch_size=7),
-        EASERecommender(regularization=5.0, batch_size=7),
-        EASERecommender(regularization=5.0, max_items=10, batch_size=7),  # 12 users > 10: capped
+        EASERecommender(regularization=5.0, batch_size=7),  # 12 users < 22 items: dual
+        EASERecommender(regularization=5.0, solver="primal", batch_size=7),
+        EASERecommender(regularization=5.0, max_items=10, batch_size=7),  # 12 users > 10: capped primal
     ]
 
 
-@pytest.mark.parametrize("model", models(), ids=lambda m: f"{m.name}")
+@pytest.mark.parametrize(
+    "model", models(), ids=lambda m: f"{m.name}-{getattr(m, 'solver', '')}-{getattr(m, 'max_items', '')}"
+)
 def test_recommend_batch_excludes_history_pads_and_agrees_with_score_items(model):
     n_items = 25
     x = interactions(n_users=12, n_items=n_items, seed=5, density=0.3)
@@ -230,6 +233,8 @@ def test_ease_cap_strict_raises_and_lenient_logs(caplog):
     x = interactions(n_users=60, n_items=40, seed=7, density=0.3)
     with pytest.raises(EASECapError, match=r"max_items=20.*min_count"):
         EASERecommender(max_items=20, strict=True).fit(x, catalogue(40))
+    with pytest.raises(EASECapError, match=r"solver=dual.*max_items=20"):
+        EASERecommender(max_items=20, solver="dual").fit(x, catalogue(40))
     with caplog.at_level(logging.WARNING, logger="src.recsys.ease"):
         model = EASERecommender(max_items=20).fit(x, catalogue(40))
     assert "keeping the 20 most popular" in caplog.text and "max_items=20" in caplog.text

@@ -1,15 +1,17 @@
 """EASE (Steck, WWW 2019): a linear item-to-item autoencoder with a closed form, a baseline deep models rarely beat.
 
 Over the m items seen ≥ `min_count` times in train: G = XᵀX + λI, P = G⁻¹, B = I − P · diag(P)⁻¹ (so diag(B) = 0,
-an item never predicts itself), and a playlist scores `history @ B`. B is dense m × m, so m is capped:
+an item never predicts itself), and a playlist scores `history @ B`. Two exact ways to get there
+(`solver="auto"` takes the one over the smaller side):
 
-* m ≤ `max_items`: the primal solve above. Peak memory ≈ 12 · m² bytes (G and its inverse in float64, B kept
-  in float32): 20 000 items ≈ 4.8 GB, 10 000 ≈ 1.2 GB.
-* m > `max_items` but the users are ≤ `max_items`: the same B through the Woodbury identity
-  P = (I − Xᵀ (λI + XXᵀ)⁻¹ X) / λ, never forming an m × m matrix (memory ≈ 8 · users² bytes + a batch
-  × m block). Exact, and the usual case for small collections with large catalogues.
-* otherwise the `max_items` most popular items are kept and a warning is logged (`strict=True` raises
-  instead). Items outside the model get no CF score.
+* primal, when items ≤ users: the dense m × m solve above. Peak memory ≈ 12 · m² bytes (G and its inverse in
+  float64, B kept in float32): 20 000 items ≈ 4.8 GB, 10 000 ≈ 1.2 GB. Time ∝ m³.
+* dual, when users < items: the same scores through the Woodbury identity P = (I − Xᵀ (λI + XXᵀ)⁻¹ X) / λ,
+  never forming an m × m matrix (memory ≈ 8 · users² bytes + a batch × m block; time ∝ users³). The usual case
+  for playlist collections smaller than their catalogue.
+
+The dense side is capped at `max_items`: if it is larger, the `max_items` most popular items are kept (primal)
+and a warning is logged, or `strict=True` raises `EASECapError` instead. Items outside the model get no CF score.
 
 Items outside the model — cold items, items below `min_count`, items beyond the cap — score 0 ("no evidence")
 and are only recommended through the popularity fill, after every positively scored item.
@@ -90,9 +92,10 @@ class EASERecommender(GridTuned, Recommender):
     Args:
         regularization: λ added to the diagonal of XᵀX.
         min_count: items seen fewer times in train are left out of the model (score 0).
-        max_items: largest m×m matrix allowed (see the module doc for bytes); beyond it the dual form is used
-            when the users fit, else the most popular `max_items` items are kept.
+        max_items: largest dense side allowed (m × m primal, users × users dual; bytes in the module doc); beyond
+            it the most popular `max_items` items are kept.
         strict: raise `EASECapError` instead of dropping items beyond the cap.
+        solver: "auto" (dual when users < items), "primal" or "dual".
         grid: e.g. {"regularization": [50, 200, 500, 2000]} — chosen on validation, then refitted on
             train ∪ validation (see `src.recsys.tuning`). None: use the settings above as given.
         tune_metric: the validation metric the grid maximises.
@@ -103,6 +106,7 @@ class EASERecommender(GridTuned, Recommender):
     min_count: int = 1
     max_items: int = 20_000
     strict: bool = False
+    solver: str = "auto"
     grid: dict[str, list] | None = None
     tune_metric: str = "recall@100"
     batch_size: int = 1024
@@ -119,14 +123,15 @@ class EASERecommender(GridTuned, Recommender):
         if self.strict:
             raise EASECapError(
                 f"EASE: {len(kept):,} items are seen ≥ {self.min_count} times in train, above the cap "
-                f"max_items={self.max_items:,} (≈ {size} at that size) and the {self._n_users:,} users are too "
-                "many for the dual form. Raise max_items (memory grows as 12 · max_items² bytes), raise "
-                "min_count, or set strict=false to keep only the most popular max_items items."
+                f"max_items={self.max_items:,} (≈ {size} for the dense item × item solve; the users × users dual "
+                f"form does not apply to {self._n_users:,} users with solver={self.solver}). Raise max_items "
+                "(memory grows as 12 · max_items² bytes), raise min_count, or set strict=false to keep only the "
+                "most popular max_items items."
             )
         order = kept[np.lexsort((kept, -counts[kept]))][: self.max_items]
         log.warning(
-            "EASE: %d items are seen ≥ %d times but max_items=%d (≈ %s) and %d users are too many for the "
-            "dual form: keeping the %d most popular; the other %d get no CF score (popularity fill only). "
+            "EASE: %d items are seen ≥ %d times but max_items=%d (≈ %s; the dual form does not apply to %d "
+            "users): keeping the %d most popular; the other %d get no CF score (popularity fill only). "
             "Raise max_items or min_count to change this, or strict=true to make it an error.",
             len(kept),
             self.min_count,
@@ -143,18 +148,21 @@ class EASERecommender(GridTuned, Recommender):
         self._n_items, self._n_users = x.shape[1], x.shape[0]
         counts = np.asarray(x.sum(axis=0)).ravel()
         kept = np.flatnonzero(counts >= max(self.min_count, 1))
-        use_dual = len(kept) > self.max_items and x.shape[0] <= self.max_items
+        if self.solver not in ("auto", "primal", "dual"):
+            raise ValueError(f"EASE solver {self.solver!r}: expected auto, primal or dual")
+        if self.solver == "dual" and x.shape[0] > self.max_items:
+            raise EASECapError(
+                f"EASE solver=dual: {x.shape[0]:,} users exceed max_items={self.max_items:,} (the dual form holds a "
+                "users × users matrix); raise max_items or use solver=auto/primal"
+            )
+        few_users = x.shape[0] < len(kept) and x.shape[0] <= self.max_items
+        use_dual = self.solver == "dual" or (self.solver == "auto" and few_users)
         if not use_dual:
             kept = self._kept_items(counts)
         self.kept = kept
         xk = sp.csr_matrix(x[:, kept])
         if use_dual:
-            log.info(
-                "EASE: %d items > max_items=%d, %d users: dual (Woodbury) form",
-                len(kept),
-                self.max_items,
-                x.shape[0],
-            )
+            log.info("EASE: dual (Woodbury) form, %d users < %d items", x.shape[0], len(kept))
             self.B, self._dual = None, _Dual.fit(xk, float(self.regularization))
         else:
             self.B, self._dual = ease_primal(xk, float(self.regularization)), None

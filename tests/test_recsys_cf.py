@@ -190,7 +190,9 @@ def models() -> list[Recommender]:
         ItemKNNCFRecommender(neighbours=4, shrink=5.0, batch_size=7),
         RP3betaRecommender(neighbours=4, alpha=0.5, beta=0.5, batch_size=7),
         EASERecommender(regularization=5.0, batch_size=7),  # 12 users < 22 items: dual
-        EASERecommender(regularization=5.0, solver="primal", batch_size=7),
+        EASERecommender(
+            regularization=5.0, solver="primal", batch_size=7, max_block_floats=30
+        ),  # 1 row a block
         EASERecommender(regularization=5.0, max_items=10, batch_size=7),  # 12 users > 10: capped primal
     ]
 

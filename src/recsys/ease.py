@@ -99,7 +99,9 @@ class EASERecommender(GridTuned, Recommender):
         grid: e.g. {"regularization": [50, 200, 500, 2000]} — chosen on validation, then refitted on
             train ∪ validation (see `src.recsys.tuning`). None: use the settings above as given.
         tune_metric: the validation metric the grid maximises.
-        batch_size: history rows per dense scoring block (memory: batch_size × m × 4 bytes).
+        batch_size: most history rows per dense scoring block.
+        max_block_floats: bound on a scoring block (rows × m); rows shrink below `batch_size` to stay under it
+            (the dual form holds two such blocks in float64: 5·10⁷ ≈ 0.8 GB).
     """
 
     regularization: float = 200.0
@@ -110,6 +112,7 @@ class EASERecommender(GridTuned, Recommender):
     grid: dict[str, list] | None = None
     tune_metric: str = "recall@100"
     batch_size: int = 1024
+    max_block_floats: int = 50_000_000
     name: str = "ease"
     best_params: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     tuning_table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
@@ -172,6 +175,9 @@ class EASERecommender(GridTuned, Recommender):
         self._fill_order = order[outside[order]]
         return self
 
+    def _rows_per_block(self) -> int:
+        return max(1, min(self.batch_size, self.max_block_floats // max(len(self.kept), 1)))
+
     def _block(self, history: sp.csr_matrix) -> np.ndarray:
         """Dense scores (n × kept items) of a batch of binary history rows."""
         h = sp.csr_matrix(history[:, self.kept])
@@ -182,8 +188,9 @@ class EASERecommender(GridTuned, Recommender):
     def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
         history = as_history(history, self.n_items)
         out_idx, out_val = [], []
-        for start in range(0, history.shape[0], self.batch_size):
-            rows = history[start : start + self.batch_size]
+        step = self._rows_per_block()
+        for start in range(0, history.shape[0], step):
+            rows = history[start : start + step]
             block = self._block(rows)
             block[sp.csr_matrix(rows[:, self.kept]).nonzero()] = -np.inf
             local, vals = top_k(block, k)
@@ -203,8 +210,9 @@ class EASERecommender(GridTuned, Recommender):
         position = np.full(self.n_items, -1, dtype=np.int64)
         position[self.kept] = np.arange(len(self.kept))
         out = np.empty(candidates.shape, dtype=np.float32)
-        for start in range(0, history.shape[0], self.batch_size):
-            rows = history[start : start + self.batch_size]
+        step = self._rows_per_block()
+        for start in range(0, history.shape[0], step):
+            rows = history[start : start + step]
             cand = candidates[start : start + rows.shape[0]]
             block = self._block(rows)
             local = position[np.where(cand >= 0, cand, 0)]

@@ -29,7 +29,7 @@ from src.recsys.tuning import GridTuned
 
 
 def cosine_neighbours(
-    x: sp.csr_matrix, neighbours: int, shrink: float, max_block_nnz: int = 20_000_000
+    x: sp.csr_matrix, neighbours: int, shrink: float, max_block_nnz: int = 10_000_000
 ) -> sp.csr_matrix:
     """Sparse items × items shrunk-cosine matrix of binary `x` (users × items), top-`neighbours` per row."""
     x = binarize(x)
@@ -56,7 +56,7 @@ class ItemKNNCFRecommender(GridTuned, ItemItemRecommender):
             train ∪ validation (see `src.recsys.tuning`). None: use the settings above as given.
         tune_metric: the validation metric the grid maximises.
         batch_size: history rows per sparse product when scoring.
-        max_block_nnz: bound on the entries of one block of the similarity computation (memory ≈ 16 B each).
+        max_block_nnz: bound on the entries of one block of the similarity computation (≈ 40 B each at peak: the product and its top-k sort; 10⁷ ≈ 400 MB).
     """
 
     neighbours: int = 200
@@ -64,7 +64,7 @@ class ItemKNNCFRecommender(GridTuned, ItemItemRecommender):
     grid: dict[str, list] | None = None
     tune_metric: str = "recall@100"
     batch_size: int = 1024
-    max_block_nnz: int = 20_000_000
+    max_block_nnz: int = 10_000_000
     name: str = "item_knn_cf"
     best_params: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     tuning_table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)

@@ -37,7 +37,7 @@ def rp3beta_weights(
     beta: float,
     neighbours: int,
     normalize: bool = False,
-    max_block_nnz: int = 20_000_000,
+    max_block_nnz: int = 10_000_000,
 ) -> sp.csr_matrix:
     """Sparse items × items RP3beta matrix of binary `x` (users × items), top-`neighbours` per row."""
     x = binarize(x)
@@ -72,7 +72,7 @@ class RP3betaRecommender(GridTuned, ItemItemRecommender):
             train ∪ validation (see `src.recsys.tuning`). None: use the settings above as given.
         tune_metric: the validation metric the grid maximises.
         batch_size: history rows per sparse product when scoring.
-        max_block_nnz: bound on the entries of one block of the walk computation (memory ≈ 16 B each).
+        max_block_nnz: bound on the entries of one block of the walk computation (≈ 40 B each at peak: the product and its top-k sort; 10⁷ ≈ 400 MB).
     """
 
     alpha: float = 1.0
@@ -82,7 +82,7 @@ class RP3betaRecommender(GridTuned, ItemItemRecommender):
     grid: dict[str, list] | None = None
     tune_metric: str = "recall@100"
     batch_size: int = 1024
-    max_block_nnz: int = 20_000_000
+    max_block_nnz: int = 10_000_000
     name: str = "rp3beta"
     best_params: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     tuning_table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)

@@ -231,6 +231,15 @@ def test_one_playlist_history_and_new_playlists():
     assert (val == 0).all()
 
 
+@pytest.mark.parametrize("model", models(), ids=lambda m: m.name)
+def test_no_training_interactions_leaves_the_popularity_order(model):
+    empty = sp.csr_matrix((4, 9), dtype=np.float32)
+    model.fit(empty, catalogue(9))
+    idx, val = model.recommend_batch(sp.csr_matrix(np.eye(4, 9, dtype=np.float32)), 3)
+    order = popularity_order(empty, catalogue(9))
+    assert (val == 0).all() and all(list(idx[i]) == [j for j in order if j != i][:3] for i in range(4))
+
+
 def test_ease_cap_strict_raises_and_lenient_logs(caplog):
     x = interactions(n_users=60, n_items=40, seed=7, density=0.3)
     with pytest.raises(EASECapError, match=r"max_items=20.*min_count"):

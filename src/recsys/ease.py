@@ -45,6 +45,8 @@ class EASECapError(ValueError):
 
 def ease_primal(x: sp.csr_matrix, regularization: float) -> np.ndarray:
     """Dense B (m × m float32, zero diagonal) of binary `x` (users × m) by inverting XᵀX + λI."""
+    if x.shape[1] == 0:
+        return np.zeros((0, 0), dtype=np.float32)
     gram = np.asarray((x.T @ x).toarray(), dtype=np.float64)
     gram[np.diag_indices_from(gram)] += regularization
     p = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)

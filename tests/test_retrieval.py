@@ -16,8 +16,8 @@ from src.models.retrieval import (
     top_of_candidates,
     union_candidates,
 )
-from src.recsys.retrieval import dense_top_k, fill_from_order, sparse_lookup, sparse_top_k
 from src.recsys.rerank import rank_lookup
+from src.recsys.retrieval import dense_top_k, fill_from_order, sparse_lookup, sparse_top_k
 
 
 def _history(rng: np.random.Generator, n_rows: int, n_items: int, max_len: int) -> sp.csr_matrix:

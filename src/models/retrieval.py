@@ -12,16 +12,40 @@ import scipy.sparse as sp
 PAD = -1  # index of an empty slot in a top-k answer (its score is -inf)
 
 
+def tie_key(idx: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random key per item index (Fibonacci hashing) that orders exact ties.
+
+    Ties must not fall back to the catalogue order: a catalogue is often stored playlist by playlist, so "lower
+    index first" would leak which tracks sit together (a probe ranking by index distance alone reaches recall@100
+    0.9 on the bundled file).
+    """
+    return (np.asarray(idx).astype(np.uint64) * np.uint64(11400714819323198485)) >> np.uint64(33)
+
+
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise top-k (indices, values) of a dense block, sorted by descending score (ties: lower index)."""
+    """Row-wise top-k (indices, values) of a dense block, sorted by descending score; exact ties are broken by
+    `tie_key`, never by position."""
     k = min(k, scores.shape[1])
     if k <= 0:
         return np.empty((len(scores), 0), np.int64), np.empty((len(scores), 0), np.float32)
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1) if vals.size else np.empty_like(part)
+    edge = vals.min(axis=1)
+    crowded = (scores == edge[:, None]).sum(axis=1) > (vals == edge[:, None]).sum(axis=1)
+    for i in np.flatnonzero(crowded & np.isfinite(edge)):  # more items tie at the cut than were taken
+        above = np.flatnonzero(scores[i] > edge[i])
+        at = np.flatnonzero(scores[i] == edge[i])
+        at = at[np.argsort(tie_key(at), kind="stable")][: k - len(above)]
+        part[i] = np.r_[above, at]
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((tie_key(part), -vals), axis=1)
     idx = np.take_along_axis(part, order, axis=1)
     return idx.astype(np.int64), np.take_along_axis(vals, order, axis=1)
+
+
+def top_k_1d(values: np.ndarray, items: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k largest `values` (ties by `tie_key` of `items`), best first."""
+    return np.lexsort((tie_key(items), -values))[:k]
 
 
 def _seen_mask(history: sp.csr_matrix, idx: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """ALS matrix factorisation (`implicit`), the collaborative-filtering baseline of docs/evaluation.md.
 
 Histories are folded in with `recalculate_user=True`, so any playlist — known or new — is scored from its items.
-Cold items have no factors (zero vectors) and so can never be recommended: ALS recall on cold tracks is 0.
+Cold items have no factors and are left out of the search index: ALS never recommends them (cold recall 0).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from src.recsys.base import Recommender
-from src.recsys.retrieval import InnerProductIndex
+from src.recsys.base import PAD, Recommender
+from src.recsys.retrieval import InnerProductIndex, keep_unseen, pad_to
 
 
 def _one_blas_thread():
@@ -52,20 +52,27 @@ class ALSRecommender(Recommender):
                 calculate_training_loss=False,
             )
             self._model.fit(sp.csr_matrix((train > 0).astype(np.float32)), show_progress=False)
-        self._index = InnerProductIndex(np.asarray(self._model.item_factors, dtype=np.float32))
+        self._factors = np.asarray(self._model.item_factors, dtype=np.float32)
+        self._warm = np.flatnonzero(np.asarray((train > 0).sum(axis=0)).ravel() > 0)
+        self._index = InnerProductIndex(self._factors[self._warm])  # cold items have no factors to rank by
         return self
 
     def user_factors(self, history: sp.csr_matrix) -> np.ndarray:
         """Fold-in: the least-squares user vector of each history row given the item factors."""
         history = sp.csr_matrix((history > 0).astype(np.float32))
         if history.shape[0] == 0:
-            return np.zeros((0, self._index.vectors.shape[1]), np.float32)
+            return np.zeros((0, self._factors.shape[1]), np.float32)
         with _one_blas_thread():
             users = self._model.recalculate_user(np.arange(history.shape[0]), history)
         return np.atleast_2d(np.asarray(users, dtype=np.float32))
 
     def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._index.top_k(self.user_factors(history), history, k)
+        longest = int(np.diff(sp.csr_matrix(history).indptr).max(initial=0))
+        local, scores = self._index.search(self.user_factors(history), k + longest)
+        idx = np.where(local >= 0, self._warm[np.maximum(local, 0)], PAD)
+        return pad_to(*keep_unseen(idx, scores, history, k), k)
 
     def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
-        return self._index.score(self.user_factors(history), candidates)
+        safe = np.where(candidates >= 0, candidates, 0)
+        out = np.einsum("nd,ncd->nc", self.user_factors(history), self._factors[safe])
+        return np.where(candidates >= 0, out, -np.inf).astype(np.float32)

@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from src.models.retrieval import PAD as PAD  # re-exported: the recommenders' one import point
+from src.models.retrieval import tie_key as tie_key
 from src.models.retrieval import top_k as top_k
 
 

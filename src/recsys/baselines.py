@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from src.data.content import audio_matrix, numeric_column, zscore
-from src.recsys.base import PAD, Recommender, row_normalize
+from src.recsys.base import PAD, Recommender, row_normalize, tie_key
 from src.recsys.retrieval import InnerProductIndex, fill_from_order
 
 
@@ -48,7 +48,7 @@ class RandomRecommender(Recommender):
 
 @dataclass
 class PopularityRecommender(Recommender):
-    """Items ranked by how many training playlists hold them (ties: catalogue popularity, then order)."""
+    """Items ranked by how many training playlists hold them (ties: catalogue popularity, then `tie_key`)."""
 
     name: str = "popularity"
 
@@ -59,7 +59,7 @@ class PopularityRecommender(Recommender):
         counts = np.asarray((train > 0).sum(axis=0), dtype=np.float64).ravel()
         tie = np.nan_to_num(numeric_column(items, "popularity"), nan=0.0) / 1e4
         self._scores = (counts + tie).astype(np.float32)
-        self.order = np.argsort(-self._scores, kind="stable")
+        self.order = np.lexsort((tie_key(np.arange(self._n_items)), -self._scores))
         return self
 
     def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:

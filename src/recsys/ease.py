@@ -31,7 +31,7 @@ import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
 
-from src.recsys.base import PAD, Recommender, as_history, top_k
+from src.recsys.base import PAD, Recommender, as_history, tie_key, top_k
 from src.recsys.item_item import binarize, popularity_order
 from src.recsys.retrieval import fill_from_order
 from src.recsys.tuning import GridTuned
@@ -133,7 +133,7 @@ class EASERecommender(GridTuned, Recommender):
                 "(memory grows as 12 · max_items² bytes), raise min_count, or set strict=false to keep only the "
                 "most popular max_items items."
             )
-        order = kept[np.lexsort((kept, -counts[kept]))][: self.max_items]
+        order = kept[np.lexsort((tie_key(kept), -counts[kept]))][: self.max_items]
         log.warning(
             "EASE: %d items are seen ≥ %d times but max_items=%d (≈ %s; the dual form does not apply to %d "
             "users): keeping the %d most popular; the other %d get no CF score (popularity fill only). "

@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from src.data.content import numeric_column
-from src.recsys.base import PAD, Recommender, as_history
+from src.recsys.base import PAD, Recommender, as_history, tie_key
 from src.recsys.retrieval import fill_from_order, sparse_top_k
 
 
@@ -38,7 +38,7 @@ def merge(train: sp.csr_matrix, val: sp.csr_matrix | None) -> sp.csr_matrix:
 
 
 def popularity_order(train: sp.csr_matrix, items: pd.DataFrame | None = None) -> np.ndarray:
-    """All item indices by training count (desc); ties by catalogue `popularity` (desc), then index.
+    """All item indices by training count (desc); ties by catalogue `popularity` (desc), then `tie_key`.
 
     This is the order short CF lists are completed from; cold items come last.
     """
@@ -47,7 +47,7 @@ def popularity_order(train: sp.csr_matrix, items: pd.DataFrame | None = None) ->
     tie = np.zeros(n)
     if items is not None and len(items) == n and "popularity" in items.columns:
         tie = np.nan_to_num(numeric_column(items, "popularity"), nan=0.0)
-    return np.lexsort((np.arange(n), -tie, -counts)).astype(np.int64)
+    return np.lexsort((tie_key(np.arange(n)), -tie, -counts)).astype(np.int64)
 
 
 def item_blocks(bounds: np.ndarray, max_nnz: int) -> Iterator[tuple[int, int]]:
@@ -70,11 +70,11 @@ def cooccurrence_bounds(x: sp.csr_matrix) -> np.ndarray:
 
 
 def top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the k largest stored entries of each row (ties: lower column index), as csr."""
+    """Keep the k largest stored entries of each row (ties: `tie_key` of the column), as csr."""
     m = sp.csr_matrix(m)
     m.sum_duplicates()
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((m.indices, -m.data, rows))
+    order = np.lexsort((tie_key(m.indices), -m.data, rows))
     rank = np.arange(len(order)) - m.indptr[rows[order]]
     keep = order[rank < k]
     out = sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)

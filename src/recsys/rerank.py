@@ -11,8 +11,10 @@ least as many as are asked for, so the answer is always full). Features of (play
 
 The ranker is fitted on the *validation* part (context = train, positives = validation tracks). Every retriever
 that learns from interactions is fitted on train alone for that, so its scores on validation are as honest as on
-test; retrievers that merge train and validation (`uses_validation=False`) are then refitted on train ∪
-validation for test time (`refit`), as they would be alone. Nothing is ever scored over the whole catalogue.
+test (a retriever with a hyper-parameter grid first chooses its settings on validation, then is fitted with them
+on train alone); retrievers that merge train and validation are then refitted on train ∪ validation for test time
+(`refit`), as they would be alone; the two-tower is not (validation only chose its epoch). Nothing is ever scored
+over the whole catalogue.
 """
 
 from __future__ import annotations
@@ -95,8 +97,11 @@ class RerankedRecommender(Recommender):
         for name, model in self.retrievers.items():
             if name in self.prefitted:
                 continue
-            if model.uses_validation:
-                model.fit(train, items, val=val)
+            if getattr(model, "grid", None) and hasattr(model, "select"):
+                model.select(train, items, val)  # settings chosen on validation, then fitted on train alone
+                model.fit(train, items)
+            elif model.uses_validation:
+                model.fit(train, items, val=val)  # e.g. the two-tower: validation only picks its epoch
             else:
                 model.fit(train, items)
         self._heuristic = HeuristicRecommender().fit(train, items)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from src.models.retrieval import PAD, pad_to, top_k
+from src.models.retrieval import PAD, top_k, top_k_1d
 from src.models.retrieval import InnerProductIndex as InnerProductIndex  # re-exported for the recommenders
 from src.models.retrieval import keep_unseen as keep_unseen
+from src.models.retrieval import pad_to as pad_to  # re-exported
 from src.models.retrieval import top_of_candidates as top_of_candidates  # re-exported
 from src.models.retrieval import union_candidates as union_candidates  # re-exported
 
@@ -38,10 +39,7 @@ def sparse_top_k(scores: sp.csr_matrix, history: sp.csr_matrix, k: int) -> tuple
         own = history.indices[history.indptr[i] : history.indptr[i + 1]]
         keep = ~np.isin(cols, own)
         cols, vals = cols[keep], vals[keep]
-        if len(cols) > k:
-            part = np.argpartition(-vals, k - 1)[:k]
-            cols, vals = cols[part], vals[part]
-        order = np.lexsort((cols, -vals))
+        order = top_k_1d(vals, cols, k)
         out_idx[i, : len(order)] = cols[order]
         out_val[i, : len(order)] = vals[order]
     return out_idx, out_val

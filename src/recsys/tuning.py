@@ -112,23 +112,29 @@ class GridTuned:
     def _fit(self, train: sp.csr_matrix, items: pd.DataFrame) -> Recommender:
         raise NotImplementedError
 
+    def select(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix) -> dict[str, Any]:
+        """Choose the grid point on validation (`tune`), set it, and drop the grid: a later `fit` fits exactly
+        these settings on whatever it is given (a re-ranker fits them on train alone first)."""
+        unknown = set(self.grid or {}) - {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: grid names unknown settings {sorted(unknown)}")
+        best, table = tune(
+            lambda params: dataclasses.replace(self, grid=None, **params),  # type: ignore[type-var]
+            self.grid or {},
+            train,
+            items,
+            val,
+            metric=self.tune_metric,
+            batch_size=self.batch_size,
+        )
+        for key, value in best.items():
+            setattr(self, key, value)
+        self.best_params, self.tuning_table, self.grid = best, table, None
+        return best
+
     def fit(self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None) -> Recommender:
         if self.grid and val is not None and val.nnz > 0:
-            unknown = set(self.grid) - {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
-            if unknown:
-                raise ValueError(f"{type(self).__name__}: grid names unknown settings {sorted(unknown)}")
-            best, table = tune(
-                lambda params: dataclasses.replace(self, grid=None, **params),  # type: ignore[type-var]
-                self.grid,
-                train,
-                items,
-                val,
-                metric=self.tune_metric,
-                batch_size=self.batch_size,
-            )
-            for key, value in best.items():
-                setattr(self, key, value)
-            self.best_params, self.tuning_table = best, table
+            self.select(train, items, val)
         elif self.grid:
             log.warning(
                 "%s: a grid but no validation part; fitting the configured settings", type(self).__name__

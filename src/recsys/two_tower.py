@@ -6,10 +6,10 @@ import functools
 import logging
 import tempfile
 import time
-from datetime import timedelta
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

@@ -141,3 +141,81 @@ def test_evaluate_ranking_on_validation_uses_train_context(synthetic_data):
     model = HeuristicRecommender().fit(data.train, data.items)
     metrics = evaluate_ranking(model, data.train, data.val, data.cold_items(data.train))
     assert 0 < metrics["recall@100"] <= 1
+
+
+EXACT = {  # models whose top-k is exact: its scores must equal score_items on the same items
+    "popularity": lambda: PopularityRecommender(),
+    "als": lambda: ALSRecommender(factors=8, iterations=3),
+    "item_knn": lambda: ItemKNNRecommender(),
+    "heuristic": lambda: HeuristicRecommender(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_top_k_answers_are_ranked_unseen_unique_and_match_candidate_scores(synthetic_data, name):
+    _, _, data = synthetic_data
+    model = EXACT[name]().fit(data.train, data.items)
+    history = data.train
+    n = history.shape[0]
+    idx, scores = model.recommend_batch(history, 30)
+    assert idx.shape == (n, 30) and scores.dtype == np.float32
+    for i in range(n):
+        row = idx[i][idx[i] >= 0]
+        assert len(set(row.tolist())) == len(row) and not set(row.tolist()) & set(history[i].indices.tolist())
+        assert np.all(np.diff(scores[i][idx[i] >= 0]) <= 1e-6)
+    np.testing.assert_allclose(model.score_items(history, idx), scores, rtol=1e-4, atol=1e-5)
+
+
+def test_heuristic_top_k_equals_its_dense_ranking_where_scores_are_distinct(synthetic_data):
+    """The heuristic ranks candidates only; every track with an artist/album share is among them, so its
+    top 10 (all sharing an artist on these playlists) is the dense ranking's top 10."""
+    _, _, data = synthetic_data
+    model = HeuristicRecommender().fit(data.train, data.items)
+    history = data.train[:10]
+    every = np.tile(np.arange(data.n_items), (10, 1))
+    dense = model.score_items(history, every)
+    dense[history.nonzero()] = -np.inf
+    idx, _ = model.recommend_batch(history, 10)
+    for i in range(10):
+        np.testing.assert_allclose(np.sort(dense[i])[::-1][:10], np.sort(dense[i, idx[i]])[::-1], rtol=1e-5)
+
+
+def test_reranker_learns_on_validation_and_round_trips_through_a_file(synthetic_data, tmp_path):
+    import joblib
+
+    from src.recsys.rerank import RerankedRecommender
+
+    _, _, data = synthetic_data
+    model = RerankedRecommender(
+        {"pop": PopularityRecommender(), "heuristic": HeuristicRecommender()}, n_candidates=40, max_iter=30
+    )
+    metrics = evaluate_recommender(model, data)
+    assert 0 < metrics["recall@100"] <= 1 and set(model.feature_importance().index) == set(
+        model.feature_names
+    )
+    history = data.known[:5]
+    before = model.recommend_batch(history, 10)
+    joblib.dump(model.detached("heuristic"), tmp_path / "r.joblib")
+    loaded = joblib.load(tmp_path / "r.joblib")
+    assert loaded.retrievers["heuristic"] is None
+    loaded.attach("heuristic", model.retrievers["heuristic"])
+    after = loaded.recommend_batch(history, 10)
+    np.testing.assert_array_equal(before[0], after[0])
+    with pytest.raises(ValueError, match="validation"):
+        RerankedRecommender({"pop": PopularityRecommender()}).fit(data.train, data.items)
+
+
+def test_reranker_fits_retrievers_on_train_only_then_refits(synthetic_data):
+    """Retrievers learn from train alone while the ranker learns on validation; then from train ∪ validation."""
+    from src.recsys.rerank import RerankedRecommender
+
+    _, _, data = synthetic_data
+    seen: list[int] = []
+
+    class Spy(PopularityRecommender):
+        def fit(self, train, items, val=None):
+            seen.append(int(train.nnz))
+            return super().fit(train, items, val)
+
+    RerankedRecommender({"spy": Spy()}, n_candidates=30, max_iter=10).fit(data.train, data.items, data.val)
+    assert seen == [data.train.nnz, data.known.nnz]

@@ -4,6 +4,7 @@ dense brute-force answer it replaces, by property over random inputs."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -121,3 +122,28 @@ def test_sparse_lookup_and_rank_lookup_match_dense(seed):
         for j, c in enumerate(cols[i]):
             where = np.flatnonzero(lists[i] == c)
             assert ranks[i, j] == (where[0] if len(where) and c >= 0 else 99)
+
+
+@pytest.mark.parametrize("pooling", ["lse", "mean"])
+def test_two_tower_retrieval_scores_exactly_and_finds_the_dense_top_k(pooling):
+    from src.models.two_tower import TwoTowerModule
+
+    rng = np.random.default_rng(0)
+    module = TwoTowerModule(
+        n_items=400, n_id_buckets=8, n_artists=2, n_albums=2, n_tags=1, max_tags=1, n_dense=2, pooling=pooling
+    )
+    centres = rng.normal(size=(8, 64))
+    items = centres[rng.integers(0, 8, 400)] + 0.5 * rng.normal(size=(400, 64))
+    items = (items / np.linalg.norm(items, axis=1, keepdims=True)).astype(np.float32)
+    history = _history(rng, 12, 400, 15)
+    dense = module.score_histories(history, items)
+    dense[history.nonzero()] = -np.inf
+    idx, vals = module.retrieve(history, 20, items, InnerProductIndex(items))
+    for i in range(12):
+        got = idx[i][idx[i] >= 0]
+        if history[i].nnz == 0:
+            continue
+        np.testing.assert_allclose(vals[i, : len(got)], dense[i, got], rtol=1e-4, atol=1e-5)
+        best = set(np.argsort(-dense[i])[:20].tolist())
+        overlap = len(best & set(got.tolist())) / 20
+        assert overlap == 1.0 if pooling == "mean" else overlap >= 0.9

@@ -26,7 +26,8 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
-# Continuous evaluation: standard experiments, fixed seeds, checked against benchmarks/expected_metrics.json.
+# Continuous evaluation: standard experiments and every recommender, fixed seeds, checked against
+# benchmarks/expected_metrics.json.
 EVAL_EXPERIMENTS ?= baseline_raw,autoencoder,hybrid
 EVAL_SEEDS ?= 0,1,2
 EVAL_DIR ?= outputs/eval/sweep
@@ -37,6 +38,9 @@ eval: $(STAMP)
 	$(BIN)/python scripts/compare.py inputs=[$(EVAL_DIR)] hydra.run.dir=$(EVAL_DIR)/../compare logger=none
 	$(BIN)/python scripts/check_metrics.py inputs=[$(EVAL_DIR)] methods=[$(EVAL_EXPERIMENTS)] \
 		hydra.run.dir=$(EVAL_DIR)/../check
+	$(BIN)/python scripts/evaluate_recsys.py split_seeds=[$(EVAL_SEEDS)] hydra.run.dir=$(EVAL_DIR)/../evaluate_recsys
+	$(BIN)/python scripts/check_metrics.py inputs=[$(EVAL_DIR)/../evaluate_recsys] methods=[evaluate_recsys] \
+		hydra.run.dir=$(EVAL_DIR)/../check_recsys
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

@@ -2,12 +2,13 @@
 
 Candidates of a playlist = the union of each retriever's top `n_candidates` (the first retriever contributes at
 least as many as are asked for, so the answer is always full). Features of (playlist, candidate):
-- per retriever: its exact score of the candidate (`score_items`) and log(1 + its rank in that retriever's list,
-  or `n_candidates` + 1 when absent): collaborative scores where the item is warm, content where it is cold;
+- per retriever: its exact score of the candidate (`score_items`), the gap to the row's best candidate score
+  under that retriever, and log(1 + its rank in that retriever's list, or `n_candidates` + 1 when absent):
+  collaborative scores where the item is warm, content where it is cold;
 - the heuristic's parts (share of the playlist's tracks by the candidate's artist / on its album, audio cosine to
   the playlist centre, year distance) and its weighted sum;
-- the item: log(1 + training playlists holding it), warm (held by any training playlist), log(1 + training
-  playlists holding its artist), catalogue popularity z-score; the playlist: log(1 + its length).
+- the item: log share of training playlists holding it, warm (held by any training playlist), log share of
+  training playlists holding its artist, catalogue popularity z-score; the playlist: log(1 + its length).
 
 The ranker is fitted on the *validation* part (context = train, positives = validation tracks). Every retriever
 that learns from interactions is fitted on train alone for that, so its scores on validation are as honest as on
@@ -136,13 +137,15 @@ class RerankedRecommender(Recommender):
         held = np.asarray((interactions > 0).sum(axis=0), dtype=np.float32).ravel()
         artist = self._heuristic._artist
         per_artist = np.asarray(((interactions > 0).astype(np.float32) @ artist > 0).sum(axis=0)).ravel()
-        self._log_pop = np.log1p(held)
+        rows = np.log1p(float((np.diff(sp.csr_matrix(interactions).indptr) > 0).sum()))
+        # shares of the playlists, not counts: the same scale on train (ranker fitting) and train ∪ validation
+        self._log_pop = (np.log1p(held) - rows).astype(np.float32)
         self._warm = (held > 0).astype(np.float32)
-        self._artist_seen = np.log1p(artist @ per_artist.astype(np.float32)).astype(np.float32)
+        self._artist_seen = (np.log1p(artist @ per_artist.astype(np.float32)) - rows).astype(np.float32)
 
     @property
     def feature_names(self) -> list[str]:
-        names = [f"{r}_{kind}" for r in self.retrievers for kind in ("score", "rank")]
+        names = [f"{r}_{kind}" for r in self.retrievers for kind in ("score", "gap", "rank")]
         return names + [
             *HEURISTIC_PARTS,
             "heuristic",
@@ -164,8 +167,10 @@ class RerankedRecommender(Recommender):
         """n × c × f features of each row's candidates."""
         cols = []
         for name, model in self.retrievers.items():
-            score = model.score_items(history, cand)
-            cols.append(np.where(np.isfinite(score), score, np.nan))
+            score = np.where(np.isfinite(s := model.score_items(history, cand)), s, np.nan)
+            top = np.nanmax(np.where(cand >= 0, score, np.nan), axis=1, initial=-np.inf, keepdims=True)
+            cols.append(score)
+            cols.append(score - np.where(np.isfinite(top), top, 0.0))  # scale-free: refits shift raw scores
             cols.append(np.log1p(rank_lookup(lists[name], cand, self.n_candidates + 1)))
         parts = self._heuristic.parts(history, cand)
         cols += [parts[p] for p in HEURISTIC_PARTS]

@@ -43,22 +43,33 @@ def summary_table(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS) 
 def reuse_fitted(
     model: Recommender, model_cfg: DictConfig, recommenders: DictConfig, fitted: dict[str, Recommender]
 ) -> None:
-    """Hand a re-ranker the retrievers this seed already fitted on (train, validation) — a two-tower trained for
-    its own row — when they are configured identically, instead of training them again."""
+    """Hand a re-ranker what this seed already learned for identically configured retrievers: a model fitted on
+    (train, validation) — a two-tower trained for its own row — whole, and the validation-chosen settings of a
+    tuned model (it is still fitted on train alone by the re-ranker, then refitted)."""
     retrievers = getattr(model, "retrievers", None)
     if not isinstance(retrievers, dict) or "retrievers" not in model_cfg:
         return
-    reused = []
+    reused, settled = [], []
     for name in list(retrievers):
         same = name in fitted and name in recommenders
-        if same and OmegaConf.to_container(
+        if not same or OmegaConf.to_container(
             model_cfg.retrievers[name], resolve=True
-        ) == OmegaConf.to_container(recommenders[name], resolve=True):
-            retrievers[name] = fitted[name]
+        ) != OmegaConf.to_container(recommenders[name], resolve=True):
+            continue
+        done = fitted[name]
+        if done.uses_validation:  # trained on (train, validation) like the re-ranker would: reuse it whole
+            retrievers[name] = done
             reused.append(name)
+        elif getattr(done, "best_params", None) and getattr(retrievers[name], "grid", None):
+            for key, value in done.best_params.items():  # settings chosen on validation: skip the grid
+                setattr(retrievers[name], key, value)
+            retrievers[name].grid = None
+            settled.append(f"{name} {done.best_params}")
     if reused:
         model.prefitted = tuple(model.prefitted) + tuple(reused)
         log.info("%s reuses the fitted %s of this seed", model.name, ", ".join(reused))
+    if settled:
+        log.info("%s takes the validation-chosen settings of %s", model.name, "; ".join(settled))
 
 
 def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
@@ -85,8 +96,10 @@ def run_evaluation(cfg: DictConfig, out_dir: Path) -> str:
             if hasattr(model, "train_seconds"):
                 extra = {"train_seconds": model.train_seconds, "samples_per_second": model.samples_per_second}
             rows.append({"model": name, "split_seed": int(seed), **metrics, **extra})
-            if model.uses_validation:
+            if model.uses_validation or getattr(model, "best_params", None):
                 fitted[name] = model
+                if getattr(model, "tuning_table", None) is not None:
+                    write_csv(out_dir / f"tuning_{name}_seed{seed}.csv", model.tuning_table)
             if hasattr(model, "feature_importance"):
                 importance = model.feature_importance().rename("gain_share").rename_axis("feature")
                 write_csv(out_dir / f"feature_importance_{name}_seed{seed}.csv", importance.reset_index())

@@ -68,6 +68,9 @@ class RerankedRecommender(Recommender):
         prefitted: names of retrievers that arrive already fitted on (train, validation) — a two-tower
             trained by the same evaluation — and are neither fitted nor refitted here.
         refit: refit retrievers that do not use validation on train ∪ validation after the ranker is fitted.
+        item_stats: include the item's training popularity, warm flag and artist familiarity (an ablation
+            switch: on a catalogue made only of the playlists' own tracks, "never in a known playlist" means
+            "held out somewhere", which these features can learn).
         batch_size: playlists per feature batch (memory ∝ batch × candidates).
     """
 
@@ -80,6 +83,7 @@ class RerankedRecommender(Recommender):
     max_iter: int = 300
     prefitted: tuple[str, ...] = ()
     refit: bool = True
+    item_stats: bool = True
     batch_size: int = 128
     seed: int = 0
     progress: bool = False
@@ -176,7 +180,9 @@ class RerankedRecommender(Recommender):
         cols += [parts[p] for p in HEURISTIC_PARTS]
         cols.append(self._heuristic.combine(parts))
         safe = np.where(cand >= 0, cand, 0)
-        cols += [self._log_pop[safe], self._warm[safe], self._artist_seen[safe], parts["popularity"]]
+        if self.item_stats:
+            cols += [self._log_pop[safe], self._warm[safe], self._artist_seen[safe]]
+        cols.append(parts["popularity"])
         length = np.log1p(np.diff(sp.csr_matrix(history).indptr)).astype(np.float32)
         cols.append(np.broadcast_to(length[:, None], cand.shape))
         return np.stack(cols, axis=-1).astype(np.float32)

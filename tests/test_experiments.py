@@ -145,7 +145,7 @@ def test_reduced_continuous_evaluation(tmp_path):
         f"hydra.run.dir={tmp_path / 'check'}",
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "all 6 checks passed" in check.stdout
+    assert "all 8 checks passed" in check.stdout
     # a regression is loud: tighten one expectation beyond what the run gives
     strict = tmp_path / "strict.json"
     strict.write_text(json.dumps({"baseline_raw": {"nmi_genre@k6": {"value": 0.2, "tol": 0.01}}}))

@@ -11,6 +11,7 @@ from src.data.split import cold_tracks, split_interactions
 from src.evaluation.clustering import (
     coplaylist_lift,
     fixed_k_scores,
+    in_sample_metric,
     internal_metrics,
     label_metrics,
     lift_metrics,
@@ -89,6 +90,13 @@ def test_val_lift_never_counts_a_pair_with_a_test_track():
     clusters = pd.Series([0, 1, 1, 2, 2], index=["a", "b", "c", "x", "y"])
     scores = lift_metrics(clusters, inter, split, 3)
     assert scores["val_lift@3"] == 0.0 and scores["heldout_lift@3"] > 0.0
+
+
+def test_in_sample_metrics_are_the_all_track_label_and_coplaylist_ones():
+    for name in ("nmi_genre", "ari_subgenre@k24", "nmi_genre@k6", "coplaylist_lift@12", "coplaylist_lift"):
+        assert in_sample_metric(name), name
+    for name in ("nmi_genre_cold@k6", "ari_genre_cold@k6", "heldout_lift@24", "val_lift@24", "recall@100"):
+        assert not in_sample_metric(name), name
 
 
 def test_lift_counts_by_hand():

@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
 
 from helpers import ROOT, TINY, run_script
 from src.report.tables import RunInfo, best_methods, to_markdown
 from src.tasks.check_metrics import check_runs
-from src.tasks.compare import comparison_table
+from src.tasks.compare import comparison_markdown, comparison_table
+from src.tasks.embed.provenance import learned_from_playlists
 
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 
@@ -27,6 +29,9 @@ def test_experiment_config_composes(experiment):
         )
     assert cfg.embedding._target_ and cfg.data._target_
     assert cfg.cluster.k is not None
+    # the embeddings trained on playlist membership are the ones whose label metrics are in-sample
+    embedding = OmegaConf.to_container(cfg.embedding, resolve=False)
+    assert learned_from_playlists(embedding) == (experiment in {"two_tower", "hybrid"})
 
 
 def _run(method: str, seed: int, **metrics: float) -> RunInfo:
@@ -47,6 +52,21 @@ def test_comparison_table_and_markdown():
     md = to_markdown(table)
     assert "| raw | 2 | 0.150 ± 0.071 | **2.100 ± 0.141** |" in md
     assert "| ae | 1 | **0.300** | 2.500 |" in md
+
+
+def test_comparison_reports_held_out_first_and_marks_in_sample_cells():
+    runs = [
+        _run("raw", 0, **{"nmi_genre@k6": 0.10, "nmi_genre_cold@k6": 0.09, "heldout_lift@24": 2.6}),
+        _run("hybrid", 0, **{"nmi_genre@k6": 0.17, "nmi_genre_cold@k6": 0.12, "heldout_lift@24": 7.0}),
+    ]
+    runs[1].learned_from_playlists = True
+    md = comparison_markdown(runs)
+    held_out, all_tracks = md.split("All tracks")
+    assert "| method | n | heldout_lift@24 | nmi_genre_cold@k6 |" in held_out
+    assert "| hybrid | 1 | **7.000** | **0.120** |" in held_out  # held-out values: never flagged
+    assert "| raw | 1 | **0.100** |" in all_tracks and "| hybrid | 1 | 0.170 † |" in all_tracks
+    assert "† in-sample" in md
+    assert "†" not in comparison_markdown(runs[:1])  # no method learned from playlists: nothing to flag
 
 
 def test_regression_checks():
@@ -125,7 +145,7 @@ def test_reduced_continuous_evaluation(tmp_path):
         f"hydra.run.dir={tmp_path / 'check'}",
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "all 6 checks passed" in check.stdout
+    assert "all 8 checks passed" in check.stdout
     # a regression is loud: tighten one expectation beyond what the run gives
     strict = tmp_path / "strict.json"
     strict.write_text(json.dumps({"baseline_raw": {"nmi_genre@k6": {"value": 0.2, "tol": 0.01}}}))

@@ -39,3 +39,13 @@ def test_recsys_summary_uses_the_same_table():
     flat = flat_table(mean_std_table(runs, ["recall@100"], by="model"), label="model")
     assert list(flat.columns) == ["model", "recall@100_mean", "recall@100_std", "n_runs"]
     assert to_markdown(mean_std_table(runs, ["recall@100"], by="model")).count("**") == 2
+
+
+def test_flagged_cells_are_marked_and_never_bold():
+    runs = pd.DataFrame(
+        {"method": ["raw", "hybrid"], "nmi_genre@k6": [0.10, 0.17], "heldout_lift@24": [2.6, 7.0]}
+    )
+    table = mean_std_table(runs, ["nmi_genre@k6", "heldout_lift@24"])
+    md = to_markdown(table, flagged={("hybrid", "nmi_genre@k6")})
+    assert "| raw | 1 | **0.100** | 2.600 |" in md  # the best value that is not in-sample wins
+    assert "| hybrid | 1 | 0.170 † | **7.000** |" in md

@@ -46,6 +46,11 @@ class AffinitySettings:
         if self.temperature <= 0:
             raise DataError(f"embedding.affinity.temperature must be > 0, got {self.temperature}")
 
+    def history(self, train: sp.csr_matrix, known: sp.csr_matrix) -> sp.csr_matrix:
+        """The playlists' histories the scores are taken against: `train`, or `known` (train ∪ validation).
+        Never a test part."""
+        return train if self.context == "train" else known
+
 
 def softmax_rows(scores: np.ndarray, temperature: float) -> np.ndarray:
     """Row-wise softmax of `scores / temperature` (numerically stable, float64)."""
@@ -119,7 +124,6 @@ def affinity_space(
     seed: int = 0,
 ) -> np.ndarray:
     """Scores against each playlist's history (`settings.context` picks `train` or `known`) → affinity vectors."""
-    history = train if settings.context == "train" else known
-    scores = playlist_scores(score_histories, history, settings.max_playlists)
+    scores = playlist_scores(score_histories, settings.history(train, known), settings.max_playlists)
     log.info("playlist affinity: %d tracks × %d playlists, τ=%g", *scores.shape, settings.temperature)
     return affinity_vectors(scores, settings.temperature, settings.dim, seed=seed)

@@ -18,6 +18,16 @@ from sklearn.metrics import (
 )
 
 
+def in_sample_metric(name: str) -> bool:
+    """Whether a metric is partly in-sample for an embedding that learned from playlist membership: agreement
+    with the playlist-derived labels over all tracks (`nmi_*`, `ari_*` without `_cold`) and `coplaylist_lift*`
+    (every within-playlist pair, training pairs included). `heldout_lift`, `val_lift`, the `_cold` label metrics
+    and the recommendation metrics are not (docs/evaluation.md "In-sample and held-out")."""
+    if name.startswith(("nmi_", "ari_")):
+        return "_cold" not in name
+    return name.startswith("coplaylist_lift")
+
+
 def silhouette_sample(X: np.ndarray, labels: np.ndarray, sample: int = 10_000, seed: int = 0) -> float:
     """Silhouette on a seeded sample (full silhouette is O(N²)); NaN when fewer than 2 clusters."""
     if len(np.unique(labels)) < 2 or len(X) < 3:
@@ -96,24 +106,25 @@ def lift_metrics(
     clusters: pd.Series, interactions: pd.DataFrame, split: pd.DataFrame | None, k: int
 ) -> dict[str, float]:
     """`coplaylist_lift@k` over all playlist pairs, `heldout_lift@k` over pairs with a test track and
-    `val_lift@k` over pairs with a validation track and no test track (the model-selection criterion)."""
+    `val_lift@k` (the model-selection criterion, `val_lift`) over pairs with a validation track and no test
+    track."""
     if interactions.empty:
         return {}
     out = {f"coplaylist_lift@{k}": coplaylist_lift(clusters, interactions)}
     if split is not None:
-        test = split[split["part"] == "test"]
-        out[f"heldout_lift@{k}"] = coplaylist_lift(clusters, interactions, test)
-        val = split[split["part"] == "val"]
-        if not val.empty:  # test pairs removed first: a selection metric never sees a test track
-            out[f"val_lift@{k}"] = coplaylist_lift(clusters, without_pairs(interactions, test), val)
+        out[f"heldout_lift@{k}"] = coplaylist_lift(clusters, interactions, split[split["part"] == "test"])
+        if (split["part"] == "val").any():
+            out[f"val_lift@{k}"] = val_lift(clusters, split)
     return out
 
 
-def without_pairs(interactions: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """`interactions` minus the (user_id, track_id) pairs listed in `pairs`."""
-    keys = pd.MultiIndex.from_frame(pairs[["user_id", "track_id"]].astype(str))
-    mine = pd.MultiIndex.from_frame(interactions[["user_id", "track_id"]].astype(str))
-    return interactions.loc[~mine.isin(keys)]
+def val_lift(clusters: pd.Series, split: pd.DataFrame) -> float:
+    """The lift over within-playlist pairs that hold at least one validation track, read from the split's train
+    and validation rows only: a test row (which playlist holds which test track) is never read, so no pair with
+    a test track counts and moving, adding or dropping test rows cannot change the value. The criterion for
+    choosing settings (docs/evaluation.md "Choosing settings")."""
+    known = split.loc[split["part"] != "test", ["user_id", "track_id", "part"]]
+    return coplaylist_lift(clusters, known, known[known["part"] == "val"])
 
 
 def fixed_k_scores(

@@ -8,7 +8,14 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, select_autoescape
 
+from src.evaluation.clustering import in_sample_metric
 from src.utils.io import write_text
+
+IN_SAMPLE_NOTE = (
+    "This embedding learned from playlist membership, and the genre labels and co-playlist pairs come from the "
+    "same playlists: metrics marked (in-sample) partly measure what it fitted. Held out: heldout_lift, the _cold "
+    "label metrics (tracks in no training playlist) and the recommendation metrics."
+)
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -66,7 +73,10 @@ def write_report(
     notes: list[str] | None = None,
     comparison: pd.DataFrame | None = None,
     max_rows: int = 40,
+    in_sample: bool = False,
 ) -> Path:
+    """The run report. `in_sample`: the embedding learned from playlist membership, so its label and co-playlist
+    metrics are marked "(in-sample)" and a note says which metrics are held out."""
     env = Environment(autoescape=select_autoescape(default=True))
     cards = []
     for p in playlists:
@@ -90,11 +100,17 @@ def write_report(
     for key in ("dropped", "imputed", "parsed"):
         for what, n in data_report.get(key, {}).items():
             flat_report[f"{key}: {what}"] = n
+    notes = list(notes or [])
+    if in_sample:
+        notes.append(IN_SAMPLE_NOTE)
     html = env.from_string(_TEMPLATE).render(
         title=title,
         subtitle=subtitle,
-        notes=notes or [],
-        metrics=[(k, _fmt(v)) for k, v in sorted(metrics.items())],
+        notes=notes,
+        metrics=[
+            (f"{k} (in-sample)" if in_sample and in_sample_metric(k) else k, _fmt(v))
+            for k, v in sorted(metrics.items())
+        ],
         figures=[{"src": _data_uri(p), "caption": caption} for caption, p in figures.items()],
         summary=summary,
         profiles=profiles.to_html(index=False, border=0, float_format=lambda v: f"{v:.2f}"),

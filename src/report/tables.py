@@ -6,7 +6,7 @@ mean alone). Used by `scripts/compare.py`, the sweep report and `scripts/evaluat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,9 @@ class RunInfo:
     seed: int | None
     metrics: dict[str, float]
     group: str | None = None
+    learned_from_playlists: bool = (
+        False  # its embedding was trained on playlist membership (in-sample labels)
+    )
 
 
 def higher_is_better(metric: str) -> bool:
@@ -48,21 +51,27 @@ def mean_std_table(frame: pd.DataFrame, metrics: Sequence[str], by: str = "metho
     return table
 
 
-def best_methods(table: pd.DataFrame) -> dict[str, str]:
-    """The best method per metric (direction by metric name)."""
+def best_methods(table: pd.DataFrame, flagged: Collection[tuple[str, str]] = ()) -> dict[str, str]:
+    """The best method per metric (direction by metric name); `flagged` (method, metric) cells never win."""
     out = {}
     for metric in dict.fromkeys(c[0] for c in table.columns if c[0] != "n_runs"):
         col = table[(metric, "mean")].astype(float)
+        col = col[[(method, metric) not in flagged for method in col.index]]
         if col.notna().any():
             out[metric] = str(col.idxmax() if higher_is_better(metric) else col.idxmin())
     return out
 
 
 def to_markdown(
-    table: pd.DataFrame, plain: Sequence[str] = (), bold_best: bool = True, label: str = "method"
+    table: pd.DataFrame,
+    plain: Sequence[str] = (),
+    bold_best: bool = True,
+    label: str = "method",
+    flagged: Collection[tuple[str, str]] = (),
 ) -> str:
-    """'mean ± std' cells (3 decimals; `plain` metrics as whole numbers without std), the best in bold."""
-    best = best_methods(table) if bold_best else {}
+    """'mean ± std' cells (3 decimals; `plain` metrics as whole numbers without std), the best in bold.
+    `flagged` (method, metric) cells (in-sample values) get a † and are never bold."""
+    best = best_methods(table, flagged) if bold_best else {}
     metrics = [  # columns no method has a value for are left out
         m
         for m in dict.fromkeys(c[0] for c in table.columns if c[0] != "n_runs")
@@ -79,6 +88,8 @@ def to_markdown(
                 cell = f"{mean:.0f}"
             else:
                 cell = f"{mean:.3f}" + ("" if pd.isna(std) else f" ± {std:.3f}")
+            if (method, m) in flagged and not pd.isna(mean):
+                cell += " †"
             cells.append(f"**{cell}**" if best.get(m) == method else cell)
         lines.append(f"| {method} | {int(row[('n_runs', '')])} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -12,23 +12,36 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from src.data.errors import DataError
+from src.evaluation.clustering import in_sample_metric
 from src.report.sweep import plot_comparison, write_sweep_report
 from src.report.tables import RunInfo, flat_table, mean_std_table, to_markdown
+from src.tasks.embed.provenance import learned_from_playlists
 from src.tasks.tracking import start_logger
 from src.utils.io import write_csv, write_text
 
-# Shown by default (those present in at least one run), in this order.
-DEFAULT_METRICS: tuple[str, ...] = (
-    "nmi_genre@k6",
-    "nmi_subgenre@k24",
-    "coplaylist_lift@12",
+# Shown by default (those present in at least one run), in this order. The headline table holds only held-out
+# metrics (the ones that may support a claim that one method beats another); the second one the label-free and
+# the all-track metrics, whose label and co-playlist values are in-sample (†) for methods that learned from playlists.
+HELD_OUT_METRICS: tuple[str, ...] = (
     "heldout_lift@24",
-    "silhouette",
-    "stability_ari",
+    "nmi_genre_cold@k6",
+    "nmi_subgenre_cold@k24",
     "recall@100",
     "recall@100_cold",
     "ndcg@500",
     "r_precision",
+)
+ALL_TRACK_METRICS: tuple[str, ...] = (
+    "nmi_genre@k6",
+    "nmi_subgenre@k24",
+    "coplaylist_lift@12",
+    "silhouette",
+    "stability_ari",
+)
+DEFAULT_METRICS: tuple[str, ...] = HELD_OUT_METRICS + ALL_TRACK_METRICS
+IN_SAMPLE_NOTE = (
+    "† in-sample: the method learned from playlist membership and these labels / pairs come from the same "
+    'playlists (docs/evaluation.md "In-sample and held-out"); not evidence that it beats another method.'
 )
 
 
@@ -50,7 +63,8 @@ def describe_run(run_dir: Path) -> RunInfo:
     )
     wandb_run = run_dir / "wandb_run.json"
     group = json.loads(wandb_run.read_text()).get("group") if wandb_run.exists() else None
-    return RunInfo(run_dir, str(method or run_dir.name), config.get("seed"), metrics, group)
+    learned = learned_from_playlists(config.get("embedding"))
+    return RunInfo(run_dir, str(method or run_dir.name), config.get("seed"), metrics, group, learned)
 
 
 def find_runs(inputs: Sequence[str | Path]) -> list[RunInfo]:
@@ -83,6 +97,40 @@ def comparison_table(runs: list[RunInfo], metrics: Sequence[str] | None = None) 
     return mean_std_table(frame, chosen)
 
 
+def in_sample_cells(runs: list[RunInfo], table: pd.DataFrame) -> set[tuple[str, str]]:
+    """(method, metric) cells of `table` that are in-sample: label / co-playlist metrics of methods whose runs
+    learned from playlists."""
+    learned = {r.method for r in runs if r.learned_from_playlists}
+    metrics = dict.fromkeys(c[0] for c in table.columns if c[0] != "n_runs")
+    return {
+        (m, metric) for m in table.index if m in learned for metric in metrics if in_sample_metric(metric)
+    }
+
+
+def comparison_markdown(runs: list[RunInfo], metrics: Sequence[str] | None = None) -> str:
+    """The comparison as markdown: with `metrics`, one table; by default a held-out headline table and an
+    all-tracks table (in-sample cells marked †, never bold), each with the metrics present in the runs."""
+    tables = [("", comparison_table(runs, metrics))] if metrics else []
+    if not metrics:
+        present = {k for r in runs for k in r.metrics}
+        for title, chosen in (
+            ("Held-out (headline)", HELD_OUT_METRICS),
+            ("All tracks and label-free", ALL_TRACK_METRICS),
+        ):
+            if any(m in present for m in chosen):
+                tables.append((title, comparison_table(runs, chosen)))
+        if not tables:
+            tables = [("", comparison_table(runs))]
+    parts, flagged_any = [], False
+    for title, table in tables:
+        flagged = in_sample_cells(runs, table)
+        flagged_any |= bool(flagged)
+        parts.append((f"**{title}**\n\n" if title else "") + to_markdown(table, flagged=flagged))
+    if flagged_any:
+        parts.append(IN_SAMPLE_NOTE + "\n")
+    return "\n".join(parts)
+
+
 def run_compare(cfg: DictConfig, out_dir: Path) -> str:
     """`scripts/compare.py`: the table (markdown, CSV), the comparison plot, the sweep report and the same table
     in W&B (in the runs' W&B group unless one is set); returns the markdown table."""
@@ -90,8 +138,11 @@ def run_compare(cfg: DictConfig, out_dir: Path) -> str:
     runs = find_runs(inputs)
     metrics = OmegaConf.to_container(cfg.metrics) if cfg.metrics else None
     table = comparison_table(runs, metrics)
-    markdown = to_markdown(table)
-    write_csv(out_dir / "comparison.csv", flat_table(table))
+    markdown = comparison_markdown(runs, metrics)
+    flat = flat_table(table)
+    learned = {r.method for r in runs if r.learned_from_playlists}
+    flat["learned_from_playlists"] = flat["method"].isin(learned)
+    write_csv(out_dir / "comparison.csv", flat)
     write_text(out_dir / "comparison.md", markdown)
     plot = plot_comparison(table, out_dir / "comparison.png")
     html_table = markdown_it.MarkdownIt().enable("table").render(markdown)
@@ -101,7 +152,7 @@ def run_compare(cfg: DictConfig, out_dir: Path) -> str:
         cfg.logger.group = groups[0]
     logger = start_logger(cfg)
     if logger is not None:
-        logger.log_table("comparison", flat_table(table))
+        logger.log_table("comparison", flat)
         logger.log_figures({"Methods compared": plot})
         logger.finish()
     return markdown

@@ -30,13 +30,14 @@ _ABSENT = object()
 
 # Columns of the compact table shown in the report (all metrics go to the CSV and metrics.json).
 HEADLINE = (
+    "heldout_lift@12",
+    "nmi_genre_cold@k6",
     "nmi_genre@k6",
     "ari_genre@k6",
     "nmi_subgenre@k24",
     "silhouette@k6",
     "stability_ari@k6",
     "coplaylist_lift@12",
-    "heldout_lift@12",
     "coplaylist_lift@24",
 )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from src.cluster import KChoice, choose_k, fit_kmeans, interpret_clusters, recluster
 from src.cluster.interpret import Interpretation
@@ -35,6 +35,7 @@ from src.playlists.seeded import default_seeds, seeded_playlists
 from src.report import plots
 from src.report.html import write_report
 from src.tasks.embed.context import EmbedContext
+from src.tasks.embed.provenance import learned_from_playlists
 from src.tasks.fixed_k import FixedKClusterings
 from src.tasks.tracking import start_logger
 from src.utils.io import write_json, write_parquet
@@ -313,6 +314,7 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             data_report=run.catalog.report.to_dict(),
             notes=notes,
             comparison=run.comparison,
+            in_sample=learned_from_playlists(OmegaConf.to_container(cfg.embedding, resolve=False)),
         )
         write_json(run_dir / "metrics.json", metrics)
         if logger is not None:

@@ -26,6 +26,11 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1.0)
 
 
+def combine(inter: np.ndarray, audio: np.ndarray, w_interaction: float, w_audio: float) -> np.ndarray:
+    """`w_interaction · unit(inter) ⊕ w_audio · unit(audio)`, row by row (the hybrid space)."""
+    return np.hstack([w_interaction * _unit_rows(inter), w_audio * _unit_rows(audio)])
+
+
 @dataclass
 class HybridEmbedding:
     """`w_interaction · two_tower ⊕ w_audio · audio`, both parts unit-length per track."""
@@ -51,9 +56,7 @@ class HybridEmbedding:
             kind = "autoencoder"
         else:
             audio, kind = ctx.features, "raw features"
-        vectors = np.hstack(
-            [self.w_interaction * _unit_rows(inter.vectors), self.w_audio * _unit_rows(audio)]
-        )
+        vectors = combine(inter.vectors, audio, self.w_interaction, self.w_audio)
         log.info(
             "hybrid: two-tower (%d dims, w=%.2f) ⊕ %s (%d dims, w=%.2f)",
             inter.dim,

@@ -3,7 +3,8 @@
 Protocol of `scripts/evaluate_recsys.py`: fit on train ∪ validation (`data.known`), rank every catalogue item
 not in a playlist's known part, judge against its test tracks; recall@100 and ndcg@500 from
 `src.evaluation.ranking`. Ours ranks through `recommend_batch`; irspack scores all items
-(`get_score_cold_user`, the known rows as profiles) and is ranked with the same top-k code.
+(`get_score_cold_user`, the known rows as profiles) and `peer_ranked` ranks them with our tie rule (equal non-zero
+scores by `tie_key` of the item index, zero scores in our popularity order).
 
 Conventions that differ (so identical numbers are expected only where they coincide):
 - irspack's item-kNN keeps top_k per row *including* the item itself and then drops the diagonal: it gets
@@ -12,6 +13,11 @@ Conventions that differ (so identical numbers are expected only where they coinc
   weights to α before normalising (a no-op on binary data; ours, as Dacrema et al., after): compare at α = 1,
   and with `--rp3-neighbours 0` (no truncation) for the exact match.
 - irspack's EASE is the dense primal over every column it is given; it gets the columns our model keeps.
+- Ties at the neighbour cut: irspack keeps the lower column index, ours `tie_key` order, so truncated
+  models keep different neighbours wherever equal similarities straddle the cut.
+- Our EASE ranks exact score ties by `tie_key` of the position among its kept columns (not of the item index),
+  and ranks the items outside the model (score 0, popularity order) before its kept items scored exactly 0
+  (all of them when a history holds no kept item); here every zero-scored item is ranked in popularity order.
 
     python -m benchmarks.recsys_peer --data bundled --seed 0
     python -m benchmarks.recsys_peer --data lastfm --path /path/to/hetrec2011-lastfm-2k --seed 0
@@ -34,7 +40,7 @@ import scipy.sparse as sp
 from src.data.interactions import RecData, rec_data
 from src.data.split import split_interactions
 from src.evaluation.ranking import ranking_metrics, targets_of
-from src.recsys.base import Recommender
+from src.recsys.base import Recommender, tie_key
 from src.recsys.ease import EASERecommender
 from src.recsys.item_item import popularity_order
 from src.recsys.knn import ItemKNNCFRecommender
@@ -74,17 +80,19 @@ def peer_ranked(
     peer: Any, context: sp.csr_matrix, columns: np.ndarray, pop_rank: np.ndarray, batch: int = 512
 ) -> np.ndarray:
     """irspack's top-DEPTH per context row over the full catalogue (its model sees `columns` only; the rest
-    score 0). Ties are broken as ours breaks them — equal positive scores by lower item index, zero scores in
-    our popularity order (the fill) — so that the comparison is about the models, not about how ties fall.
-    (irspack's own order for zero scores is the catalogue index, which on the bundled data follows the
-    playlists the tracks first appear in, and so leaks playlist membership of cold tracks.)"""
+    score 0). Ties in the final ranking are broken as ours breaks them — equal non-zero scores by the fixed hash
+    `tie_key` of the item index, zero scores in our popularity order (the fill) — so that the comparison is
+    about the models, not about how ties fall. (Index order would leak playlist membership: the bundled
+    catalogue is stored playlist by playlist.) irspack's own neighbour cut (item-kNN, RP3beta top_k) keeps its
+    own tie order; ours cuts ties by `tie_key` too, so truncated models may differ where ties straddle the cut."""
+    hashed = tie_key(np.arange(len(pop_rank))).astype(np.int64)  # non-zero scores only (not the fill)
     out = []
     for start in range(0, context.shape[0], batch):
         rows = context[start : start + batch]
         scores = np.zeros((rows.shape[0], len(pop_rank)), dtype=np.float32)
         scores[:, columns] = peer.get_score_cold_user(sp.csr_matrix(rows[:, columns]))
         scores[rows.nonzero()] = -np.inf
-        tie = np.where(scores > 0, np.arange(len(pop_rank)), len(pop_rank) + pop_rank)
+        tie = np.where(scores != 0, hashed, len(pop_rank) + pop_rank)
         order = np.lexsort((tie, -scores), axis=-1)
         out.append(order[:, :DEPTH].astype(np.int64))
     return np.vstack(out)

@@ -124,3 +124,22 @@ def test_hybrid_two_tower_learns_style_playlists(style_data):
     rand = evaluate_recommender(RandomRecommender(), data)
     assert metrics["recall@50_cold"] > rand["recall@50_cold"] + 0.1
     assert model.best_val is not None and model.samples_per_second > 0
+
+
+def test_playlists_per_epoch_cap_draws_a_fresh_subset_each_epoch(tmp_path):
+    from src.data.interactions import rec_data
+    from src.data.sources import CsvSource
+    from src.data.split import split_interactions
+    from src.models.two_tower_data import TwoTowerDataModule
+
+    frame = synthetic_tracks(n=400)
+    frame["playlist_id"] = frame["playlist_genre"] + "-" + (frame.index % 4).astype(str)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    catalog = CsvSource(path=str(tmp_path / "t.csv"), user_column="playlist_id").load()
+    data = rec_data(catalog.tracks, split_interactions(catalog.interactions, seed=0))
+    dm = TwoTowerDataModule.from_data(data, batch_size=4, max_playlists_per_epoch=5)
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    drawn = [sorted(i for batch in loader.batch_sampler for i in batch) for _ in range(3)]  # three epochs
+    assert len(dm.train_users) > 5 and all(len(set(d)) == 5 for d in drawn)
+    assert len({tuple(d) for d in drawn}) > 1

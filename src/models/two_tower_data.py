@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, RandomSampler
 
 from src.data.content import album_key
 from src.data.errors import DataError
@@ -129,6 +129,9 @@ class TwoTowerDataModule(pl.LightningDataModule):
         id_buckets: size of the hashed track-id table.
         max_tags: tags kept per item (Last.fm).
         num_workers: DataLoader workers.
+        max_playlists_per_epoch: at most this many training playlists per epoch, a fresh random subset each
+            epoch (null = all): keeps an epoch's cost fixed on large collections, so that the epoch count means
+            the same training budget everywhere.
         seed: seed of shuffling and context sampling.
         output_dir: where `split.parquet` and the fitted transformer (`features.joblib`) go.
     """
@@ -143,6 +146,7 @@ class TwoTowerDataModule(pl.LightningDataModule):
         id_buckets: int = 20_000,
         max_tags: int = 10,
         num_workers: int = 0,
+        max_playlists_per_epoch: int | None = None,
         seed: int = 0,
         output_dir: str | Path | None = None,
     ) -> None:
@@ -155,6 +159,7 @@ class TwoTowerDataModule(pl.LightningDataModule):
         self.id_buckets = int(id_buckets)
         self.max_tags = int(max_tags)
         self.num_workers = int(num_workers)
+        self.max_playlists_per_epoch = int(max_playlists_per_epoch) if max_playlists_per_epoch else None
         self.seed = int(seed)
         self.output_dir = Path(output_dir) if output_dir else None
         self.data: RecData | None = None
@@ -198,6 +203,9 @@ class TwoTowerDataModule(pl.LightningDataModule):
         self.val_users = np.flatnonzero((sizes >= 1) & (np.array([len(r) for r in self.val_rows]) > 0))
         self.n_train_pairs = int(sizes[self.train_users].sum())
         self.targets_per_epoch = int(np.maximum(1, np.floor(self.holdout * sizes[self.train_users])).sum())
+        if self.max_playlists_per_epoch and self.max_playlists_per_epoch < len(self.train_users):
+            share = self.max_playlists_per_epoch / len(self.train_users)
+            self.targets_per_epoch = int(round(self.targets_per_epoch * share))
         counts = np.asarray(data.train.sum(axis=0)).ravel().astype(np.float64)
         self.target_logq = np.log(np.maximum(counts, 1.0) / max(counts.sum(), 1.0)).astype(np.float32)
         log.info(
@@ -254,11 +262,15 @@ class TwoTowerDataModule(pl.LightningDataModule):
         epoch = self.trainer.current_epoch if self.trainer is not None else 0
         rng = np.random.default_rng([self.seed, epoch])
         gen = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        users = self.train_users.tolist()
+        cap = self.max_playlists_per_epoch
+        sampler = RandomSampler(users, num_samples=cap, generator=gen) if cap and cap < len(users) else None
         return DataLoader(
-            self.train_users.tolist(),
+            users,
             batch_size=self.batch_size,
-            shuffle=True,
-            generator=gen,
+            shuffle=sampler is None,
+            sampler=sampler,
+            generator=gen if sampler is None else None,
             num_workers=self.num_workers,
             collate_fn=lambda b: self._collate(b, rng, train=True),
         )

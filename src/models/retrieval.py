@@ -176,9 +176,13 @@ def top_of_candidates(candidates: np.ndarray, scores: np.ndarray, k: int) -> tup
     return pad_to(idx, vals, k)
 
 
+def row_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row divided by its sum (empty rows stay empty): turns a history into a mean-pooling operator."""
+    sums = np.asarray(matrix.sum(axis=1)).ravel()
+    inv = np.divide(1.0, sums, out=np.zeros_like(sums, dtype=np.float64), where=sums > 0)
+    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ matrix)
+
+
 def row_mean(history: sp.csr_matrix, vectors: np.ndarray) -> np.ndarray:
     """Mean of each history row's item vectors (zeros for an empty row)."""
-    history = sp.csr_matrix(history > 0, dtype=np.float32)
-    counts = np.asarray(history.sum(axis=1)).ravel()
-    inv = np.divide(1.0, counts, out=np.zeros_like(counts), where=counts > 0)
-    return np.asarray(sp.diags(inv) @ history @ vectors, dtype=np.float32)
+    return np.asarray(row_normalize(sp.csr_matrix(history > 0, dtype=np.float32)) @ vectors, dtype=np.float32)

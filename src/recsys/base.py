@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from src.models.retrieval import PAD as PAD  # re-exported: the recommenders' one import point
+from src.models.retrieval import row_normalize as row_normalize
 from src.models.retrieval import tie_key as tie_key
 from src.models.retrieval import top_k as top_k
 
@@ -75,23 +76,3 @@ def as_history(history: sp.csr_matrix | np.ndarray | list[int], n_items: int) ->
     idx = np.unique(np.asarray(history, dtype=np.int64))
     data = np.ones(len(idx), dtype=np.float32)
     return sp.csr_matrix((data, (np.zeros(len(idx), dtype=np.int64), idx)), shape=(1, n_items))
-
-
-def row_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Each row divided by its sum (empty rows stay empty): turns a history into a mean-pooling operator."""
-    sums = np.asarray(matrix.sum(axis=1)).ravel()
-    inv = np.divide(1.0, sums, out=np.zeros_like(sums, dtype=np.float64), where=sums > 0)
-    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ matrix)
-
-
-def history_items(history: sp.csr_matrix, row: int) -> np.ndarray:
-    """The item indices of one history row."""
-    return history.indices[history.indptr[row] : history.indptr[row + 1]]
-
-
-def gather(block: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """`block[i, candidates[i, j]]` for a dense n × items block; `PAD` candidates → -inf."""
-    safe = np.where(candidates >= 0, candidates, 0)
-    out = np.take_along_axis(block, safe, axis=1).astype(np.float32)
-    out[candidates < 0] = -np.inf
-    return out

@@ -83,3 +83,11 @@ def bundled_sample(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "sample.csv"
     pd.read_csv(BUNDLED, nrows=1500).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def bundled_tracks() -> pd.DataFrame:
+    """The whole bundled catalogue, one row per track, canonical column names (loaded once per session)."""
+    from src.data.sources import TableSource
+
+    return TableSource(str(BUNDLED)).load().tracks

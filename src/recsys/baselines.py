@@ -75,8 +75,40 @@ class PopularityRecommender(Recommender):
         return out
 
 
+class EmbeddingRecommender(Recommender):
+    """Tracks nearest the playlist's mean direction in a given embedding (any run's `embeddings/*.parquet`).
+
+    What a run without an interaction-trained model recommends with: its own clustered space, cold tracks
+    included. Scores are mean cosine similarities, like the content item-kNN's.
+    """
+
+    name = "embedding"
+
+    def __init__(self, vectors: np.ndarray, name: str = "embedding") -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self._index = InnerProductIndex(vectors / np.where(norms > 0, norms, 1.0))
+        self._n_items = len(vectors)
+        self.name = name
+
+    def fit(
+        self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
+    ) -> EmbeddingRecommender:
+        return self  # nothing to learn: the embedding is given
+
+    def _query(self, history: sp.csr_matrix) -> np.ndarray:
+        # mean_j cos(i, j) = x_i · mean_j x_j: pool first, then one inner-product search.
+        return np.asarray(row_normalize(sp.csr_matrix(history > 0, dtype=np.float32)) @ self._index.vectors)
+
+    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.top_k(self._query(history), history, k)
+
+    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
+        return self._index.score(self._query(history), candidates)
+
+
 @dataclass
-class ItemKNNRecommender(Recommender):
+class ItemKNNRecommender(EmbeddingRecommender):
     """Content item-kNN: mean cosine similarity between a candidate and the playlist's tracks.
 
     Content = z-scored audio features, optionally with release year and popularity. Cold tracks are scored
@@ -89,19 +121,6 @@ class ItemKNNRecommender(Recommender):
     def fit(
         self, train: sp.csr_matrix, items: pd.DataFrame, val: sp.csr_matrix | None = None
     ) -> ItemKNNRecommender:
-        self._n_items = train.shape[1]
         parts = [audio_matrix(items)] + [zscore(items[c])[:, None] for c in self.extra if c in items.columns]
-        X = np.hstack(parts).astype(np.float32)
-        norms = np.linalg.norm(X, axis=1, keepdims=True)
-        self._index = InnerProductIndex(X / np.where(norms > 0, norms, 1.0))
+        EmbeddingRecommender.__init__(self, np.hstack(parts), name=self.name)
         return self
-
-    def _query(self, history: sp.csr_matrix) -> np.ndarray:
-        # mean_j cos(i, j) = x_i · mean_j x_j: pool first, then one inner-product search.
-        return np.asarray(row_normalize(sp.csr_matrix(history > 0, dtype=np.float32)) @ self._index.vectors)
-
-    def recommend_batch(self, history: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._index.top_k(self._query(history), history, k)
-
-    def score_items(self, history: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:
-        return self._index.score(self._query(history), candidates)

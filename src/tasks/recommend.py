@@ -11,9 +11,10 @@ import pandas as pd
 
 from src.data.errors import DataError
 from src.data.sources import Catalog
-from src.recsys.base import as_history
+from src.recsys.base import Recommender, as_history
+from src.recsys.baselines import EmbeddingRecommender
 from src.recsys.two_tower import TwoTowerRecommender
-from src.tasks.artifacts import load_reranker
+from src.tasks.artifacts import available_models, load_reranker
 from src.tasks.embed.two_tower import load_two_tower
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,29 @@ def seed_tracks(catalog: Catalog, tracks: Sequence[str], user: str | None, n_see
     return [str(t) for t in tracks]
 
 
+def run_recommender(
+    run_dir: str | Path,
+    tracks: pd.DataFrame,
+    vectors: np.ndarray | None = None,
+    model_name: str = "two_tower",
+    space: str = "embedding",
+) -> tuple[Recommender, str]:
+    """The recommender a run saved and its label: the re-ranker (hybrid) when the run has one, else its
+    two-tower; a run with neither recommends the nearest tracks in its embedding (`vectors`, when given)."""
+    if vectors is not None and model_name not in available_models(Path(run_dir)):
+        return EmbeddingRecommender(vectors, name=space), f"nearest tracks in '{space}'"
+    module, _ = load_two_tower(run_dir, model_name)
+    if len(tracks) != module.hparams.n_items:
+        raise DataError(
+            f"{run_dir}: the model was trained on {module.hparams.n_items} tracks but the catalogue "
+            f"has {len(tracks)}; pass the same data=... as the run"
+        )
+    model = load_reranker(run_dir, model_name, module)
+    if model is not None:
+        return model, "hybrid"
+    return TwoTowerRecommender.from_module(module, name=model_name), model_name
+
+
 def continue_playlist(
     run_dir: str | Path,
     tracks: pd.DataFrame,
@@ -49,22 +73,13 @@ def continue_playlist(
     Uses the run's saved re-ranker (two-tower + collaborative + heuristic candidates, `models/<name>_reranker`)
     when the run has one, else the two-tower alone; the `model` column says which.
     """
-    module, _ = load_two_tower(run_dir, model_name)
-    ids = tracks["track_id"].astype(str)
-    if len(ids) != module.hparams.n_items:
-        raise DataError(
-            f"{run_dir}: the model was trained on {module.hparams.n_items} tracks but the catalogue "
-            f"has {len(ids)}; pass the same data=... as the run"
-        )
-    index = pd.Index(ids)
+    index = pd.Index(tracks["track_id"].astype(str))
     pos = index.get_indexer(list(seeds))
     unknown = [s for s, p in zip(seeds, pos, strict=True) if p < 0]
     if unknown:
         raise DataError(f"track id(s) not in the catalogue: {', '.join(unknown[:5])}")
-    history = as_history(pos, len(ids))
-    model = load_reranker(run_dir, model_name, module)
-    used = "hybrid" if model is not None else model_name
-    model = model if model is not None else TwoTowerRecommender.from_module(module, name=model_name)
+    model, used = run_recommender(run_dir, tracks, model_name=model_name)
+    history = as_history(pos, len(index))
     top, vals = model.recommend_batch(history, n)
     keep = top[0] >= 0
     top, vals = top[:, keep], vals[:, keep]

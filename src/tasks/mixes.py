@@ -1,0 +1,251 @@
+"""Personalised mixes for one listener from a trained run (the code behind `scripts/mixes.py`).
+
+The listener is a user/playlist of the loaded data, a list of track ids, or a collected Spotify library (a
+`scripts/spotify_collect.py` run directory). Their tracks are split into tastes in the run's embedding, each
+taste is filled by the run's recommender (the hybrid when the run saved one), ordered for listening and
+exported like every other playlist (`mixes/`), with `mixes.json`, figures and a report.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from src.cluster.interpret import interpret_clusters, zscores
+from src.data.errors import DataError
+from src.data.songs import song_keys
+from src.embeddings.store import load_embedding
+from src.mixes.fill import ItemInfo, Listener, fill_mixes
+from src.mixes.tastes import find_tastes
+from src.playlists.build import Playlist, make_playlist
+from src.playlists.export import export_playlists
+from src.report import plots
+from src.report.html import write_report
+from src.tasks.recommend import run_recommender
+from src.utils.io import write_json
+
+log = logging.getLogger(__name__)
+
+NAME_SAMPLE = 20_000  # catalogue tracks the taste names are measured against (z-scores)
+
+
+@dataclass
+class ListenerTracks:
+    """The listener's tracks as catalogue rows, and what could not be matched."""
+
+    rows: np.ndarray
+    source: str
+    asked: int
+    by_id: int
+    by_song: int
+    unmatched: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "tracks_given": self.asked,
+            "matched_by_id": self.by_id,
+            "matched_by_song": self.by_song,
+            "unmatched": len(self.unmatched),
+            "unmatched_examples": self.unmatched[:10],
+        }
+
+
+def _library_tracks(path: Path, playlists: list[str]) -> pd.DataFrame:
+    """Track rows of a collected Spotify library (optionally only some of its playlists, `saved` = liked)."""
+    table = path / "tracks.csv"
+    if not table.is_file():
+        raise DataError(f"{path}: no tracks.csv — give the directory of a scripts/spotify_collect.py run")
+    frame = pd.read_csv(table, dtype={"track_id": str, "playlist_id": str})
+    if playlists:
+        frame = frame[frame["playlist_id"].isin([str(p) for p in playlists])]
+        if frame.empty:
+            raise DataError(f"{table}: none of the playlists {playlists} is in this library")
+    return frame.drop_duplicates("track_id")
+
+
+def match_tracks(tracks: pd.DataFrame, wanted: pd.DataFrame, source: str) -> ListenerTracks:
+    """Catalogue rows of `wanted` (columns track_id, optionally name/artist): by id, else by song identity."""
+    ids = pd.Index(tracks["track_id"].astype(str))
+    wanted = wanted.assign(track_id=wanted["track_id"].astype(str)).drop_duplicates("track_id")
+    pos = ids.get_indexer(wanted["track_id"])
+    by_song = np.full(len(wanted), -1)
+    missing = pos < 0
+    if missing.any() and {"name", "artist"} <= set(wanted.columns):
+        catalogue_songs = pd.Series(np.arange(len(tracks)), index=song_keys(tracks).to_numpy())
+        first = catalogue_songs[~catalogue_songs.index.duplicated()]
+        keys = song_keys(wanted[missing].reset_index(drop=True))
+        by_song[missing] = first.reindex(keys.to_numpy()).fillna(-1).astype(int).to_numpy()
+    rows = np.where(pos >= 0, pos, by_song)
+    return ListenerTracks(
+        rows=np.unique(rows[rows >= 0]).astype(np.int64),
+        source=source,
+        asked=len(wanted),
+        by_id=int((pos >= 0).sum()),
+        by_song=int(((pos < 0) & (by_song >= 0)).sum()),
+        unmatched=wanted.loc[rows < 0, "track_id"].tolist(),
+    )
+
+
+def listener_tracks(cfg: DictConfig, tracks: pd.DataFrame, interactions: pd.DataFrame) -> ListenerTracks:
+    """Resolve `listener.user` / `listener.tracks` / `listener.library` (exactly one) to catalogue rows."""
+    spec = cfg.listener
+    given = [k for k in ("user", "tracks", "library") if spec.get(k)]
+    if len(given) != 1:
+        raise DataError(
+            "give exactly one listener: listener.user=ID, listener.tracks=[ID,...] or "
+            f"listener.library=COLLECT_RUN_DIR (got {given or 'none'})"
+        )
+    if spec.user:
+        held = interactions.loc[interactions["user_id"].astype(str) == str(spec.user), ["track_id"]]
+        if held.empty:
+            raise DataError(f"listener.user={spec.user!r}: no such user/playlist in the loaded interactions")
+        found = match_tracks(tracks, held, f"user {spec.user}")
+    elif spec.tracks:
+        found = match_tracks(tracks, pd.DataFrame({"track_id": list(spec.tracks)}), "track ids")
+    else:
+        library = Path(spec.library)
+        wanted = _library_tracks(library, list(spec.get("library_playlists") or []))
+        found = match_tracks(tracks, wanted, f"Spotify library {library}")
+    if not len(found.rows):
+        raise DataError(
+            f"none of the listener's {found.asked} tracks ({found.source}) is in the run's catalogue, by id or "
+            f"by artist and title (e.g. {', '.join(found.unmatched[:3])})"
+        )
+    if found.unmatched:
+        log.warning(
+            "%d of %d listener tracks are not in the catalogue and are left out (e.g. %s)",
+            len(found.unmatched),
+            found.asked,
+            ", ".join(found.unmatched[:3]),
+        )
+    return found
+
+
+def run_vectors(run_dir: Path, tracks: pd.DataFrame, name: str | None) -> tuple[str, np.ndarray]:
+    """The run's embedding (`embeddings/<name>.parquet`) in catalogue order."""
+    found = sorted((run_dir / "embeddings").glob("*.parquet"))
+    if name:
+        found = [p for p in found if p.stem == name]
+    if len(found) != 1:
+        have = ", ".join(p.stem for p in sorted((run_dir / "embeddings").glob("*.parquet"))) or "none"
+        raise DataError(
+            f"{run_dir}: pick the embedding tastes are found in with embedding=NAME (have: {have})"
+            if len(found) > 1
+            else f"{run_dir}: no embeddings/{name or '*'}.parquet (have: {have}); give a pipeline run directory"
+        )
+    embedding = load_embedding(found[0])
+    pos = pd.Index(embedding.track_ids).get_indexer(tracks["track_id"].astype(str))
+    if (pos < 0).any():
+        raise DataError(
+            f"{found[0]}: {int((pos < 0).sum())} catalogue tracks have no vector; pass the same data=... as the run"
+        )
+    return embedding.name, embedding.vectors[pos]
+
+
+def taste_names(tracks: pd.DataFrame, rows: np.ndarray, labels: np.ndarray, seed: int) -> pd.DataFrame:
+    """Profiles and names of the tastes, measured against the catalogue (a seeded sample of it)."""
+    rng = np.random.default_rng(seed)
+    others = np.setdiff1d(np.arange(len(tracks)), rows)
+    sample = rng.choice(others, min(NAME_SAMPLE, len(others)), replace=False) if len(others) else others
+    frame = pd.concat([tracks.iloc[rows], tracks.iloc[sample]], ignore_index=True)
+    marked = np.concatenate([labels, np.full(len(sample), -1)])
+    profiles = interpret_clusters(frame, marked).profiles
+    return profiles[profiles["cluster"] >= 0].reset_index(drop=True)
+
+
+def mix_profiles(tracks: pd.DataFrame, playlists: list[Playlist]) -> pd.DataFrame:
+    """Mean catalogue z-score per feature of each mix (rows: mix names)."""
+    z = zscores(tracks).set_axis(tracks["track_id"].astype(str))
+    return pd.DataFrame({p.name: z.loc[p.track_ids].mean() for p in playlists}).T
+
+
+def run_mixes(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """Tastes → filled, ordered mixes for the configured listener; every artifact under `out_dir`."""
+    catalog = instantiate(cfg.data, _convert_="all").load()
+    tracks = catalog.tracks.reset_index(drop=True)
+    space, vectors = run_vectors(run_dir, tracks, cfg.get("embedding"))
+    found = listener_tracks(cfg, tracks, catalog.interactions)
+    tastes = instantiate(cfg.tastes)
+    labels = find_tastes(vectors[found.rows], **vars(tastes), seed=int(cfg.seed))
+    listener = Listener(found.rows, labels)
+    model, used = run_recommender(run_dir, tracks, vectors, str(cfg.model_name), space)
+    held = tracks["track_id"].astype(str).isin(catalog.interactions["track_id"].astype(str)).to_numpy()
+    info = ItemInfo.from_tracks(tracks, held.astype(np.int64))
+    spec = instantiate(cfg.mix)
+    [mixes] = fill_mixes(model, [listener], info, spec, [[spec.size] * listener.n_tastes], vectors=vectors)
+    profiles = taste_names(tracks, found.rows, labels, int(cfg.seed))
+    names = dict(zip(profiles["cluster"], profiles["name"], strict=True))
+    playlists = [
+        make_playlist(
+            tracks.iloc[mix],
+            f"mix{t + 1:02d}",
+            f"Mix {t + 1} · {names.get(t, 'your tracks')}",
+            "mix",
+            f"{int((labels == t).sum())} of your tracks in this taste · {used} · "
+            f"{int(info.cold[mix].sum())} new releases",
+            order=bool(cfg.order),
+            target_minutes=spec.minutes,
+        )
+        for t, mix in enumerate(mixes)
+        if len(mix)
+    ]
+    if not playlists:
+        raise DataError(f"the recommender ({used}) found no tracks the listener does not already have")
+    table = export_playlists(playlists, tracks, out_dir / "mixes")
+    figures = {
+        "Your tracks on the 2-D map, coloured by taste": plots.plot_map(
+            vectors[found.rows], labels, out_dir / "figures" / "tastes_map.png", names, int(cfg.seed)
+        ),
+        "Mix profiles: mean z-score per feature (vs the catalogue)": plots.plot_centroid_heatmap(
+            mix_profiles(tracks, playlists), out_dir / "figures" / "mix_profiles.png"
+        ),
+    }
+    summary = {
+        "listener": found.to_dict(),
+        "run_dir": str(run_dir),
+        "recommender": used,
+        "embedding": space,
+        "history_tracks": len(found.rows),
+        "tastes": [
+            {"taste": int(t), "tracks": int((labels == t).sum()), "name": names.get(t)}
+            for t in range(listener.n_tastes)
+        ],
+        "mixes": [
+            {
+                "playlist_id": p.playlist_id,
+                "name": p.name,
+                "tracks": len(p.track_ids),
+                "minutes": p.minutes,
+                "new_releases": int(info.cold[mix].sum()),
+                "artists": int(tracks.iloc[mix]["artist"].nunique()),
+            }
+            for p, mix in zip(playlists, [m for m in mixes if len(m)], strict=True)
+        ],
+    }
+    write_json(out_dir / "mixes.json", summary)
+    write_report(
+        out_dir / "report.html",
+        title="Your mixes",
+        subtitle=(
+            f"{len(found.rows)} of your tracks ({found.source}) · {listener.n_tastes} tastes in the "
+            f"'{space}' space · filled by {used}"
+        ),
+        metrics={"history_tracks": len(found.rows), "tastes": listener.n_tastes, "mixes": len(playlists)},
+        figures=figures,
+        profiles=profiles,
+        summary=[f"Taste {t}: {names.get(t)} ({int((labels == t).sum())} tracks)" for t in names],
+        playlists=playlists,
+        playlist_table=table,
+        data_report=catalog.report.to_dict(),
+        notes=[],
+    )
+    log.info("%d mixes for %s → %s", len(playlists), found.source, out_dir / "mixes")
+    return summary

@@ -1,0 +1,125 @@
+"""Personalised mixes: tastes found per listener, filled under the listener's rules, and the mix metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from src.evaluation.mixes import CoOccurrence, mix_metrics
+from src.mixes.fill import ItemInfo, Listener, MixSpec, assemble, equal_sizes, fill_mixes, query_rows
+from src.mixes.tastes import find_tastes, k_range
+from src.recsys.baselines import EmbeddingRecommender
+
+
+def blobs(centres: int, per: int, dim: int = 8, seed: int = 0, spread: float = 0.05) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(centres, dim)) * 3
+    return np.vstack([m + spread * rng.normal(size=(per, dim)) for m in means]).astype(np.float32)
+
+
+def test_k_grows_with_the_history():
+    assert k_range(12, min_size=5, max_size=200, max_tastes=6) == (1, 2)
+    assert k_range(4, 5, 200, 6) == (1, 1)
+    assert k_range(2000, 5, 200, 6) == (6, 6)  # no taste above 200 tracks: as many as allowed
+    assert k_range(600, 5, 200, 8)[0] == 3
+
+
+def test_separated_tastes_are_found_and_noise_is_one_taste():
+    labels = find_tastes(blobs(3, 20), min_size=5)
+    assert len(np.unique(labels)) == 3
+    assert all((labels[i * 20 : (i + 1) * 20] == labels[i * 20]).all() for i in range(3))
+    assert np.bincount(labels).tolist() == sorted(np.bincount(labels), reverse=True)  # 0 = the largest
+    noise = np.random.default_rng(1).normal(size=(12, 8))
+    assert len(np.unique(find_tastes(noise, min_size=5))) <= 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 80), st.integers(2, 10), st.integers(0, 3))
+def test_every_taste_is_big_enough(n, min_size, seed):
+    vectors = np.random.default_rng(seed).normal(size=(n, 4))
+    labels = find_tastes(vectors, min_size=min_size, seed=seed)
+    counts = np.bincount(labels)
+    assert labels.shape == (n,) and (counts > 0).all()
+    assert len(counts) == 1 or counts.min() >= min_size
+
+
+def catalogue(n_per: int = 40, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
+    vectors = blobs(3, n_per, seed=seed)
+    n = len(vectors)
+    tracks = pd.DataFrame(
+        {
+            "track_id": [f"t{i}" for i in range(n)],
+            "name": [f"song {i}" for i in range(n)],
+            "artist": [f"artist {i % 7}" for i in range(n)],
+            "popularity": np.arange(n) % 50,
+            "duration_ms": 200_000,
+        }
+    )
+    return vectors, tracks
+
+
+def test_mixes_follow_the_listener_rules():
+    vectors, tracks = catalogue()
+    tracks.loc[41, "name"] = tracks.loc[40, "name"]  # another version of a song the listener has
+    tracks.loc[41, "artist"] = tracks.loc[40, "artist"]
+    held = np.ones(len(tracks))
+    held[[45, 46, 47, 90, 91]] = 0  # never played
+    info = ItemInfo.from_tracks(tracks, held)
+    history = np.array([0, 1, 2, 3, 4, 5, 40, 42, 43, 44, 48, 49])
+    listener = Listener(history, find_tastes(vectors[history], min_size=5))
+    assert listener.n_tastes == 2
+    spec = MixSpec(max_per_artist=2, cold_share=0.2, depth=60)
+    [mixes] = fill_mixes(EmbeddingRecommender(vectors), [listener], info, spec, [[10, 10]], vectors=vectors)
+    everything = np.concatenate(mixes)
+    assert [len(m) for m in mixes] == [10, 10]
+    assert not np.isin(everything, history).any() and len(np.unique(everything)) == len(everything)
+    assert 41 not in everything  # same song as a history track
+    assert len(np.unique(info.song[everything])) == len(everything)
+    for mix in mixes:
+        assert np.bincount(info.artist[mix]).max() <= 2
+        assert info.cold[mix].sum() >= 2 or not info.cold.any()
+    # each mix continues its own taste: its tracks come from the blob of that taste
+    blob = lambda items: set(np.asarray(items) // 40)  # noqa: E731
+    taste_blobs = [blob(history[listener.tastes == t]) for t in range(2)]
+    for mix, own in zip(mixes, taste_blobs, strict=True):
+        assert np.mean([i // 40 in own for i in mix]) >= 0.8
+
+
+def test_minutes_sizing_and_equal_parts():
+    vectors, tracks = catalogue()
+    info = ItemInfo.from_tracks(tracks)
+    history = np.arange(6)
+    listener = Listener(history, np.zeros(6, dtype=np.int64))
+    lists = EmbeddingRecommender(vectors).recommend_batch(query_rows([listener], len(vectors)), 60)[0]
+    [mix] = assemble(listener, lists, [5], info, MixSpec(minutes=20.0, max_per_artist=10))
+    assert len(mix) == 6  # 6 × 3.33 min is closest to 20 minutes
+    assert equal_sizes(10, 3) == [4, 3, 3] and sum(equal_sizes(100, 7)) == 100
+
+
+def test_cooccurrence_leaves_the_listener_out():
+    # histories: 0 holds {0,1,2}, 1 holds {0,1}, 2 holds {3}
+    known = sp.csr_matrix(np.array([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [0, 0, 0, 1, 0]], dtype=np.float32))
+    judge = CoOccurrence(known)
+    assert judge.pairs(np.array([0, 1, 2]), own_row=None) == (3, 3, 3)
+    assert judge.pairs(np.array([0, 1, 2]), own_row=0) == (1, 1, 3)  # only history 1 holds 0 and 1
+    assert judge.pairs(np.array([0, 4]), own_row=None) == (0, 0, 1)  # item 4 never played: no evidence
+    assert judge.random_rate(n_pairs=2000, seed=0) > judge.random_rate(n_pairs=2000, seed=0, played=False)
+    metrics = mix_metrics(
+        [[np.array([0, 1]), np.array([3, 4])]],
+        histories=[np.array([2])],
+        targets=[np.array([1, 3])],
+        rows=[None],
+        judge=judge,
+        random_rate=(0.5, 0.25),
+        artist=np.array([0, 0, 1, 2, -1]),
+        held=np.asarray(known.sum(axis=0)).ravel(),
+        n=4,
+    )
+    assert metrics["mix_recall@4"] == 1.0
+    assert metrics["pair_cooccurrence"] == 1.0 and metrics["mix_coherence"] == 2.0
+    assert metrics["mix_coherence_all"] == 0.5 / 0.25
+    assert metrics["novelty"] == 1.0 and metrics["cold_share"] == 0.25
+    assert metrics["artist_diversity"] == 0.5 * (1 / 2 + 1 / 2)

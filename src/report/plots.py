@@ -80,6 +80,19 @@ def plot_distance_heatmap(distances: pd.DataFrame, path: Path) -> Path:
     )
 
 
+def map_coords(X: np.ndarray, seed: int = 0, max_points: int = 8000) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded sample of row indices (sorted) and their 2-D PCA coordinates: the one map layout."""
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(X), size=min(max_points, len(X)), replace=False))
+    dims = min(2, X.shape[1])
+    coords = (
+        PCA(n_components=dims, random_state=seed).fit_transform(X[idx])
+        if dims == 2
+        else np.c_[X[idx], 0 * X[idx]]
+    )
+    return idx, coords
+
+
 def plot_map(
     X: np.ndarray,
     labels: np.ndarray,
@@ -89,14 +102,7 @@ def plot_map(
     max_points: int = 8000,
 ) -> Path:
     """2-D PCA map of the clustered space (seeded sample), coloured by cluster."""
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(len(X), size=min(max_points, len(X)), replace=False))
-    dims = min(2, X.shape[1])
-    coords = (
-        PCA(n_components=dims, random_state=seed).fit_transform(X[idx])
-        if dims == 2
-        else np.c_[X[idx], 0 * X[idx]]
-    )
+    idx, coords = map_coords(X, seed, max_points)
     fig, ax = plt.subplots(figsize=(7.5, 6))
     cmap = plt.get_cmap("tab20")
     for c in np.unique(labels):

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, select_autoescape  # noqa: E402
 
-from src.report.html import _data_uri  # noqa: E402
+from src.report.html import data_uri  # noqa: E402
 from src.report.plots import _save  # noqa: E402
 from src.report.tables import RunInfo, best_methods  # noqa: E402
 from src.utils.io import write_text  # noqa: E402
@@ -98,7 +98,7 @@ def write_sweep_report(
         figs = {}
         for key in ("elbow", "centroid_heatmap", "map"):
             fig = run.path / "figures" / f"{key}.png"
-            figs[key] = _data_uri(fig) if fig.exists() else None
+            figs[key] = data_uri(fig) if fig.exists() else None
         title, seed_table = _seed_playlist(run.path, seed_id)
         per_method.append({"method": method, "figures": figs, "seed_title": title, "seed_table": seed_table})
     env = Environment(autoescape=select_autoescape(default=True))
@@ -107,7 +107,7 @@ def write_sweep_report(
         n_runs=len(runs),
         methods=list(table.index),
         table=markdown_html,
-        plot=_data_uri(plot),
+        plot=data_uri(plot),
         per_method=per_method,
         sections=[("Elbow curves", "elbow"), ("Cluster profiles", "centroid_heatmap"), ("2-D maps", "map")],
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from src.cluster import KChoice, choose_k, fit_kmeans, interpret_clusters, recluster
 from src.cluster.interpret import Interpretation
@@ -33,10 +33,9 @@ from src.playlists.build import Playlist, cluster_playlists
 from src.playlists.export import export_playlists
 from src.playlists.seeded import default_seeds, seeded_playlists
 from src.report import plots
-from src.report.html import write_report
 from src.tasks.embed.context import EmbedContext
-from src.tasks.embed.provenance import learned_from_playlists
 from src.tasks.fixed_k import FixedKClusterings
+from src.tasks.run_report import MAP_CAPTION, write_run_report
 from src.tasks.tracking import start_logger
 from src.utils.io import write_json, write_parquet
 
@@ -215,9 +214,7 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     figures["Cluster-to-cluster distances"] = plots.plot_distance_heatmap(
         interpretation.distances, figures_dir / "cluster_distances.png"
     )
-    figures["2-D map of tracks coloured by cluster"] = plots.plot_map(
-        X, result.labels, figures_dir / "map.png", names, seed
-    )
+    figures[MAP_CAPTION] = plots.plot_map(X, result.labels, figures_dir / "map.png", names, seed)
     figures["Cluster sizes (segments: sub-clusters)"] = plots.plot_sizes(
         clusters, names, figures_dir / "cluster_sizes.png"
     )
@@ -297,25 +294,7 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         run.figures["Playlist transitions before vs after ordering"] = plots.plot_smoothness(
             before, after, run_dir / "figures" / "transitions.png"
         )
-        notes = [run.choice.reason if run.choice else f"k={run.result.k} fixed by configuration"]
-        report = write_report(
-            run_dir / "report.html",
-            title="Playlist Lab report",
-            subtitle=(
-                f"{len(run.catalog.tracks)} tracks from {run.catalog.report.source} · embedding "
-                f"'{run.embedding.name}' ({run.embedding.dim} dims) · k={run.result.k} · seed {cfg.seed}"
-            ),
-            metrics=metrics,
-            figures=run.figures,
-            profiles=run.interpretation.profiles,
-            summary=run.interpretation.summary,
-            playlists=playlists,
-            playlist_table=table,
-            data_report=run.catalog.report.to_dict(),
-            notes=notes,
-            comparison=run.comparison,
-            in_sample=learned_from_playlists(OmegaConf.to_container(cfg.embedding, resolve=False)),
-        )
+        report = write_run_report(cfg, run, playlists, table, metrics)
         write_json(run_dir / "metrics.json", metrics)
         if logger is not None:
             logger.log_metrics(metrics)

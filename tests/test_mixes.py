@@ -67,7 +67,7 @@ def test_mixes_follow_the_listener_rules():
     tracks.loc[41, "artist"] = tracks.loc[40, "artist"]
     held = np.ones(len(tracks))
     held[[45, 46, 47, 90, 91]] = 0  # never played
-    info = ItemInfo.from_tracks(tracks, held)
+    info = ItemInfo.from_tracks(tracks, sp.csr_matrix(held[None, :]))
     history = np.array([0, 1, 2, 3, 4, 5, 40, 42, 43, 44, 48, 49])
     listener = Listener(history, find_tastes(vectors[history], min_size=5))
     assert listener.n_tastes == 2

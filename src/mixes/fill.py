@@ -67,7 +67,9 @@ class MixSpec:
     cold_share: float = 0.0
     context_weight: float = 0.5
     depth: int = 300  # candidates asked of the recommender per query
-    assign: str = "score"  # a candidate joins the taste that ranks it highest (score) or is nearest (embedding)
+    assign: str = (
+        "score"  # a candidate joins the taste that ranks it highest (score) or is nearest (embedding)
+    )
     cohesion_window: int = 8  # each played track is chosen among the next this-many by how often people keep
     # it with the mix's played tracks so far (0 = plain rank order); never-played tracks keep their places
 

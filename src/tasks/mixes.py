@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -28,6 +29,7 @@ from src.playlists.build import Playlist, make_playlist
 from src.playlists.export import export_playlists
 from src.report import plots
 from src.report.html import write_report
+from src.report.sections import figures_section, map_section, mixes_section, playlists_section
 from src.tasks.recommend import run_recommender
 from src.utils.io import write_json
 
@@ -167,6 +169,21 @@ def mix_profiles(tracks: pd.DataFrame, playlists: list[Playlist]) -> pd.DataFram
     return pd.DataFrame({p.name: z.loc[p.track_ids].mean() for p in playlists}).T
 
 
+def interaction_matrix(interactions: pd.DataFrame, tracks: pd.DataFrame) -> sp.csr_matrix:
+    """users × items of every interaction the run's data holds: who keeps which tracks together."""
+    items = pd.Index(tracks["track_id"].astype(str))
+    if interactions.empty:
+        return sp.csr_matrix((0, len(items)), dtype=np.float32)
+    users, cols = (
+        pd.factorize(interactions["user_id"].astype(str))[0],
+        items.get_indexer(interactions["track_id"].astype(str)),
+    )
+    keep = cols >= 0
+    shape = (int(users.max()) + 1, len(items))
+    data = np.ones(int(keep.sum()), dtype=np.float32)
+    return sp.csr_matrix((data, (users[keep], cols[keep])), shape=shape)
+
+
 def run_mixes(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     """Tastes → filled, ordered mixes for the configured listener; every artifact under `out_dir`."""
     catalog = instantiate(cfg.data, _convert_="all").load()
@@ -177,8 +194,7 @@ def run_mixes(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     labels = find_tastes(vectors[found.rows], **vars(tastes), seed=int(cfg.seed))
     listener = Listener(found.rows, labels)
     model, used = run_recommender(run_dir, tracks, vectors, str(cfg.model_name), space)
-    held = tracks["track_id"].astype(str).isin(catalog.interactions["track_id"].astype(str)).to_numpy()
-    info = ItemInfo.from_tracks(tracks, held.astype(np.int64))
+    info = ItemInfo.from_tracks(tracks, interaction_matrix(catalog.interactions, tracks))
     spec = instantiate(cfg.mix)
     [mixes] = fill_mixes(model, [listener], info, spec, [[spec.size] * listener.n_tastes], vectors=vectors)
     profiles = taste_names(tracks, found.rows, labels, int(cfg.seed))
@@ -200,10 +216,10 @@ def run_mixes(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     if not playlists:
         raise DataError(f"the recommender ({used}) found no tracks the listener does not already have")
     table = export_playlists(playlists, tracks, out_dir / "mixes")
+    tastes_map = plots.plot_map(  # the PNG for figures/; the report shows the same map interactively
+        vectors[found.rows], labels, out_dir / "figures" / "tastes_map.png", names, int(cfg.seed)
+    )
     figures = {
-        "Your tracks on the 2-D map, coloured by taste": plots.plot_map(
-            vectors[found.rows], labels, out_dir / "figures" / "tastes_map.png", names, int(cfg.seed)
-        ),
         "Mix profiles: mean z-score per feature (vs the catalogue)": plots.plot_centroid_heatmap(
             mix_profiles(tracks, playlists), out_dir / "figures" / "mix_profiles.png"
         ),
@@ -222,30 +238,24 @@ def run_mixes(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
             {
                 "playlist_id": p.playlist_id,
                 "name": p.name,
+                "taste": t,
                 "tracks": len(p.track_ids),
                 "minutes": p.minutes,
                 "new_releases": int(info.cold[mix].sum()),
                 "artists": int(tracks.iloc[mix]["artist"].nunique()),
             }
-            for p, mix in zip(playlists, [m for m in mixes if len(m)], strict=True)
+            for p, (t, mix) in zip(playlists, [(t, m) for t, m in enumerate(mixes) if len(m)], strict=True)
         ],
     }
+    summary["figures"] = [str(p.relative_to(out_dir)) for p in (tastes_map, *figures.values())]
     write_json(out_dir / "mixes.json", summary)
-    write_report(
-        out_dir / "report.html",
-        title="Your mixes",
-        subtitle=(
-            f"{len(found.rows)} of your tracks ({found.source}) · {listener.n_tastes} tastes in the "
-            f"'{space}' space · filled by {used}"
-        ),
-        metrics={"history_tracks": len(found.rows), "tastes": listener.n_tastes, "mixes": len(playlists)},
-        figures=figures,
-        profiles=profiles,
-        summary=[f"Taste {t}: {names.get(t)} ({int((labels == t).sum())} tracks)" for t in names],
-        playlists=playlists,
-        playlist_table=table,
-        data_report=catalog.report.to_dict(),
-        notes=[],
-    )
+    history = tracks.iloc[found.rows].reset_index(drop=True)
+    sections = [
+        mixes_section(summary),
+        playlists_section(playlists, table, tracks),
+        map_section(vectors[found.rows], labels, history, names, seed=int(cfg.seed)),
+        figures_section(figures),
+    ]
+    write_report(out_dir / "report.html", "Your mixes", sections)
     log.info("%d mixes for %s → %s", len(playlists), found.source, out_dir / "mixes")
     return summary

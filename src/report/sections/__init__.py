@@ -6,6 +6,7 @@ from src.report.sections.figures import figures_section
 from src.report.sections.headline import headline_section
 from src.report.sections.map import map_section
 from src.report.sections.metrics import metrics_section
+from src.report.sections.mixes import mixes_section
 from src.report.sections.playlists import playlists_section
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "headline_section",
     "map_section",
     "metrics_section",
+    "mixes_section",
     "playlists_section",
 ]

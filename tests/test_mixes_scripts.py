@@ -1,0 +1,170 @@
+"""scripts/mixes.py end to end: the three kinds of listener (a user of the data, track ids, a Spotify library
+collected from the Web API double), with a run that saved a hybrid and with one that did not, and the exit-2
+paths. The library case collects from the double, trains on the collected catalogue and publishes the mixes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from spotify_double import SpotifyDouble, make_catalogue
+from spotify_double.signin import sign_in, spotify_env, spotify_overrides
+
+from conftest import synthetic_tracks
+from helpers import TINY, run_script
+
+TT_FAST = [
+    "embedding.max_epochs=2",
+    "embedding.model.n_negatives=64",
+    "embedding.model.eval_every=1",
+    "embedding.datamodule.batch_size=4",
+]
+MIX = ["mix.size=8", "tastes.min_size=4"]
+
+
+def _data(path: Path) -> list[str]:
+    return ["data=csv", f"data.path={path}", "data.user_column=playlist_id"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, Path]:
+    """A pipeline run with embedding=two_tower (it saves the hybrid) on a 300-track, 12-playlist catalogue."""
+    root = tmp_path_factory.mktemp("mixes")
+    frame = synthetic_tracks(n=300)
+    frame["playlist_id"] = frame["playlist_genre"] + "-" + (frame.index % 4).astype(str)
+    path = root / "tracks.csv"
+    frame.to_csv(path, index=False)
+    run = root / "run"
+    result = run_script(
+        "pipeline.py",
+        *TINY,
+        *_data(path),
+        "embedding=two_tower",
+        "cluster.k=3",
+        *TT_FAST,
+        f"hydra.run.dir={run}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run, path
+
+
+def _mixes(out: Path) -> tuple[dict, list[dict]]:
+    summary = json.loads((out / "mixes.json").read_text())
+    return summary, json.loads((out / "mixes" / "playlists.json").read_text())
+
+
+@pytest.mark.slow
+def test_mixes_for_a_user_of_the_data(tmp_path, trained):
+    run, path = trained
+    out = tmp_path / "user"
+    result = run_script(
+        "mixes.py", f"run_dir={run}", *_data(path), "listener.user=edm-0", *MIX, f"hydra.run.dir={out}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary, mixes = _mixes(out)
+    frame = pd.read_csv(path)
+    history = set(frame.loc[frame["playlist_id"] == "edm-0", "track_id"])
+    assert summary["recommender"] == "hybrid" and summary["history_tracks"] == len(history)
+    assert len(summary["tastes"]) == len(mixes) >= 1 and sum(t["tracks"] for t in summary["tastes"]) == len(
+        history
+    )
+    chosen = [t for m in mixes for t in m["track_ids"]]
+    assert len(chosen) == len(set(chosen)) and not history & set(chosen)
+    assert all(len(m["track_ids"]) == 8 and m["kind"] == "mix" for m in mixes)
+    assert len(list((out / "mixes").glob("*.m3u8"))) == len(mixes)
+    assert (out / "figures" / "tastes_map.png").exists() and (out / "figures" / "mix_profiles.png").exists()
+    html = (out / "report.html").read_text()
+    assert "Your mixes" in html and all(m["name"] in html for m in mixes)
+
+
+@pytest.mark.slow
+def test_mixes_for_track_ids_and_for_a_run_without_a_recommender(tmp_path, trained):
+    run, path = trained
+    ids = [f"t{i:04d}" for i in range(0, 60, 3)]
+    result = run_script(
+        "mixes.py",
+        f"run_dir={run}",
+        *_data(path),
+        f"listener.tracks=[{','.join(ids)}]",
+        *MIX,
+        f"hydra.run.dir={tmp_path / 'ids'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary, mixes = _mixes(tmp_path / "ids")
+    assert summary["listener"]["matched_by_id"] == len(ids) and mixes
+    assert not set(ids) & {t for m in mixes for t in m["track_ids"]}
+
+    raw = tmp_path / "raw"  # an audio-only run: mixes come from its own embedding
+    result = run_script("pipeline.py", *TINY, *_data(path), "cluster.k=3", f"hydra.run.dir={raw}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_script(
+        "mixes.py",
+        f"run_dir={raw}",
+        *_data(path),
+        f"listener.tracks=[{','.join(ids)}]",
+        *MIX,
+        f"hydra.run.dir={tmp_path / 'raw_mixes'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _mixes(tmp_path / "raw_mixes")[0]["recommender"].startswith("nearest tracks in")
+
+    for bad, message in (
+        (["listener.tracks=[nope]"], "none of the listener"),
+        ([], "give exactly one listener"),
+        (["listener.user=nobody"], "no such user"),
+    ):
+        result = run_script(
+            "mixes.py", f"run_dir={run}", *_data(path), *bad, f"hydra.run.dir={tmp_path / 'bad'}"
+        )
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_mixes_from_a_collected_spotify_library(tmp_path):
+    with SpotifyDouble(catalogue=make_catalogue(240, seed=2)) as api:
+        ids = list(api.catalogue)
+        lists = [api.add_playlist(f"List {i}", ids[i * 40 : i * 40 + 60]) for i in range(5)]
+        api.saved = ids[:12] + ids[100:112]  # the listener's liked tracks: two styles
+        token = tmp_path / "home" / "token.json"
+        sign_in(api, token)
+        collect = lambda out, *source: run_script(  # noqa: E731
+            "spotify_collect.py",
+            *spotify_overrides(api, token),
+            *source,
+            f"hydra.run.dir={out}",
+            env=spotify_env(api),
+            timeout=120,
+        )
+        result = collect(tmp_path / "catalogue", f"source.playlists=[{','.join(lists)}]")
+        assert result.returncode == 0, result.stderr[-3000:]
+        result = collect(tmp_path / "library", "source.saved_tracks=true")
+        assert result.returncode == 0, result.stderr[-3000:]
+
+        catalogue = tmp_path / "catalogue" / "tracks.csv"
+        run = tmp_path / "run"
+        result = run_script(
+            "pipeline.py",
+            *TINY,
+            *_data(catalogue),
+            "embedding=two_tower",
+            "cluster.k=3",
+            *TT_FAST,
+            f"hydra.run.dir={run}",
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        out = tmp_path / "mixes"
+        result = run_script(
+            "mixes.py",
+            f"run_dir={run}",
+            *_data(catalogue),
+            f"listener.library={tmp_path / 'library'}",
+            *MIX,
+            f"hydra.run.dir={out}",
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        summary, mixes = _mixes(out)
+        assert summary["listener"]["matched_by_id"] == 24 and summary["history_tracks"] == 24
+        assert not set(api.saved) & {t for m in mixes for t in m["track_ids"]}

@@ -25,10 +25,12 @@ from spotipy.oauth2 import SpotifyOauthError
 from src.data.errors import DataError
 from src.spotify import collect as collect_mod
 from src.spotify import publish as publish_mod
-from src.spotify.auth import app_auth, default_token_cache, install_redaction, load_credentials, user_auth
+from src.spotify.auth import app_auth, default_token_cache, load_credentials, user_auth
 from src.spotify.cache import ResponseCache
 from src.spotify.client import RetryAfterTooLong, SpotifySettings, call, make_client
 from src.spotify.features import gather_features
+from src.spotify.redact import install_redaction
+from src.spotify.signin import SIGN_IN_COMMAND
 from src.utils.io import write_csv, write_json, write_parquet
 
 log = logging.getLogger("playlist_lab")
@@ -46,7 +48,7 @@ def connect(
 ) -> spotipy.Spotify:
     """A spotipy client with the auth the task needs (`settings.auth`: auto | user | app)."""
     creds = load_credentials(settings.env_file)
-    install_redaction(creds)
+    install_redaction([creds.client_secret])
     mode = settings.auth if settings.auth != "auto" else ("user" if needs_user else "app")
     if mode == "app":
         manager = app_auth(creds, settings.token_url, settings.timeout_s)
@@ -91,7 +93,8 @@ def spotify_errors(task: Callable[..., Any]) -> Callable[..., Any]:
             _fail(
                 f"Spotify sign-in failed: {exc.error} {exc.error_description or ''}. Check SPOTIPY_CLIENT_ID / "
                 "SPOTIPY_CLIENT_SECRET / SPOTIPY_REDIRECT_URI; if the saved sign-in was revoked, delete the token "
-                "cache (spotify.token_cache, default ~/.cache/playlist-lab/spotify-token.json) and run again",
+                "cache (spotify.token_cache, default ~/.cache/playlist-lab/spotify-token.json) and sign in again "
+                f"from a terminal with `{SIGN_IN_COMMAND}`",
                 2,
             )
         except SpotifyException as exc:
@@ -115,6 +118,21 @@ def _fail(message: str, code: int) -> None:
     log.error("error: %s", message)
     print(f"error: {message}", file=sys.stderr)
     sys.exit(code)
+
+
+# -- sign in --------------------------------------------------------------------------------------------------
+def run_signin(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
+    """Sign in once from a terminal so scheduled jobs (no terminal) can reuse and refresh the saved token."""
+    settings = settings_from_cfg(cfg)
+    settings.auth = "user"
+    client = connect(settings, needs_user=True)
+    user = call(client, client.me)["id"]
+    token_cache = settings.token_cache or default_token_cache()
+    print(
+        f"signed in as Spotify user {user}; the token is saved in {token_cache} (readable by you only). "
+        "Scheduled runs with the same spotify.token_cache reuse it and refresh it themselves."
+    )
+    return {"user": user}
 
 
 # -- collect ----------------------------------------------------------------------------------------------------

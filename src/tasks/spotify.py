@@ -25,10 +25,12 @@ from spotipy.oauth2 import SpotifyOauthError
 from src.data.errors import DataError
 from src.spotify import collect as collect_mod
 from src.spotify import publish as publish_mod
+from src.spotify import tables
 from src.spotify.auth import app_auth, default_token_cache, load_credentials, user_auth
 from src.spotify.cache import ResponseCache
 from src.spotify.client import RetryAfterTooLong, SpotifySettings, call, make_client
 from src.spotify.features import gather_features
+from src.spotify.items import duplicate_slots
 from src.spotify.redact import install_redaction
 from src.spotify.signin import SIGN_IN_COMMAND
 from src.utils.io import write_csv, write_json, write_parquet
@@ -167,11 +169,21 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         write_json(out_dir / "collect_report.json", report)
         raise
     have_features = bool(features.by_id)
-    tracks = collect_mod.tracks_table(collection, features.by_id if have_features else None)
-    table = collect_mod.catalogue_table(tracks, collection)
+    tracks = tables.tracks_table(collection, features.by_id if have_features else None)
+    table = tables.catalogue_table(tracks, collection)
     write_csv(out_dir / "tracks.csv", table)
     write_parquet(out_dir / "tracks.parquet", table)
-    write_csv(out_dir / "interactions.csv", collect_mod.interactions_table(collection))
+    write_csv(out_dir / "interactions.csv", tables.interactions_table(collection))
+    duplicates = duplicate_slots(collection.entries)
+    for found in duplicates:
+        log.warning(
+            "playlist '%s' (%s) lists %d track(s) more than once (%d extra slots)",
+            found["playlist_name"],
+            found["playlist_id"],
+            len(found["track_ids"]),
+            found["duplicate_slots"],
+        )
+    skipped_items = collection.skipped_items.to_dict()
     report.update(
         status="complete",
         tracks=len(tracks),
@@ -183,6 +195,9 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         features_missing=len(tracks) - len(features.by_id),
         audio_features_forbidden=features.forbidden,
         skipped=dict(collection.skipped),
+        skipped_items=skipped_items["total"],
+        skipped_items_by_playlist=skipped_items["by_playlist"],
+        duplicates_in_playlists=duplicates,
         responses_from_cache=cache.hits if cache else 0,
         responses_fetched=cache.misses if cache else None,
     )
@@ -199,6 +214,11 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         report["responses_from_cache"],
         report["responses_fetched"],
     )
+    if any(skipped_items["total"].values()):
+        log.info(
+            "skipped entries: %s",
+            ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in skipped_items["total"].items() if n),
+        )
     if features.matched_csv:
         print(f"features CSV matched {features.matched_csv} of {len(tracks) - features.matched_api} tracks")
     user_column = " data.user_column=playlist_id" if collection.entries else ""

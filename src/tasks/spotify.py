@@ -33,6 +33,7 @@ from src.spotify.features import gather_features
 from src.spotify.items import duplicate_slots
 from src.spotify.redact import install_redaction
 from src.spotify.signin import SIGN_IN_COMMAND
+from src.spotify.versions import load_song_keys
 from src.utils.io import write_csv, write_json, write_parquet
 
 log = logging.getLogger("playlist_lab")
@@ -240,7 +241,9 @@ def run_publish(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     manifest = publish_mod.Manifest(cfg.manifest or run_dir / "playlists" / "spotify_manifest.json")
     client = connect(settings_from_cfg(cfg), needs_user=True)
     user = call(client, client.me)["id"]
-    changes = publish_mod.plan(client, playlists, manifest, user, str(cfg.name_prefix))
+    song_keys = load_song_keys(run_dir, cfg.get("tracks"))
+    series = str(cfg.get("series") or "default")
+    changes = publish_mod.plan(client, playlists, manifest, user, str(cfg.name_prefix), series, song_keys)
     print(f"{'dry run: ' if cfg.dry_run else ''}{len(changes)} playlists for Spotify user {user}:")
     for change in changes:
         print(f"  {change.summary()}")
@@ -250,6 +253,8 @@ def run_publish(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         "user": user,
         "planned": counts,
         "changes": [c.summary() for c in changes],
+        "series": series,
+        "same_song_left_out": {c.local_id: len(c.same_song) for c in changes if c.same_song},
     }
     if not cfg.dry_run:
         result["done"] = publish_mod.apply(

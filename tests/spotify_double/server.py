@@ -157,6 +157,7 @@ class SpotifyDouble:
     saved: list[str] = field(default_factory=list)
     playlists: dict[str, dict[str, Any]] = field(default_factory=dict)
     audio_features_allowed: bool = True
+    library_nulls: int = 0  # `null` entries at the start of /me/playlists (Spotify sends some now and then)
     faults: list[Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)  # every access/refresh token and code handed out
@@ -230,6 +231,10 @@ class SpotifyDouble:
         return [
             r for r in self.requests if r.method in ("POST", "PUT", "DELETE") and r.path.startswith("/v1/")
         ]
+
+    def follow(self, name: str, track_ids: list[str], owner: str, description: str = "") -> str:
+        """Someone else's playlist in the user's library (listed by /me/playlists, not writable)."""
+        return self.add_playlist(name, track_ids, owner=owner, description=description)
 
     def user_playlists(self) -> list[dict[str, Any]]:
         return [p for p in self.playlists.values() if p["owner"] == self.user_id]
@@ -353,7 +358,7 @@ class SpotifyDouble:
             ]
             return self._page(request, entries, max_limit=50)
         if path == "/me/playlists" and method == "GET":
-            library = [self._simple(p) for p in self.playlists.values()]  # owned and followed
+            library = [None] * self.library_nulls + [self._simple(p) for p in self.playlists.values()]
             return self._page(request, library, max_limit=50)
         if path == "/me/playlists" and method == "POST":
             return self._create(request)

@@ -178,3 +178,13 @@ def test_collect_with_a_short_client_secret_keeps_logs_readable(tmp_path):
         assert "SPOTIPY_CLIENT_SECRET" not in config and "client_secret" not in config
         for access in [t for t in api.issued if t.startswith("AT-")]:
             assert access not in log and access not in result.stdout
+
+
+def test_credentials_and_tokens_stay_out_of_git():
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in (".env", ".cache/playlist-lab/spotify-token.json"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
+        assert ignored.returncode == 0, f"{path} is not git-ignored"
+    config = (ROOT / "configs" / "spotify" / "default.yaml").read_text()
+    assert "SPOTIPY_CLIENT_SECRET=" not in config and "client_secret:" not in config

@@ -44,16 +44,19 @@ def song_key_map(tracks: pd.DataFrame) -> dict[str, str]:
 
 def load_song_keys(run_dir: str | Path, tracks: str | Path | None = None) -> dict[str, str]:
     """Song keys from `tracks` if given, else from the run's `playlists/playlists.csv`; empty (with a warning)
-    when the run has no such table, so publishing still works, without the version check."""
-    path = Path(tracks) if tracks else Path(run_dir) / "playlists" / "playlists.csv"
-    if not tracks and not path.is_file():
+    when the run has no usable such table, so publishing still works, without the version check."""
+    if tracks:
+        return song_key_map(read_track_names(tracks))  # asked for explicitly: a bad table is an error
+    path = Path(run_dir) / "playlists" / "playlists.csv"
+    try:
+        return song_key_map(read_track_names(path))
+    except DataError as exc:
         log.warning(
-            "%s not found: versions of the same song cannot be recognised; give tracks=FILE (a table with "
-            "track_id, name, artist) to check them",
-            path,
+            "versions of the same song cannot be recognised (%s); give tracks=FILE (a table with track_id, name, "
+            "artist) to check them",
+            exc,
         )
         return {}
-    return song_key_map(read_track_names(path))
 
 
 def first_per_song(track_ids: Sequence[str], key_of: Mapping[str, str]) -> tuple[list[str], list[str]]:

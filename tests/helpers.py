@@ -27,7 +27,11 @@ TINY = [
 
 
 def run_script(
-    script: str, *overrides: str, env: dict[str, str] | None = None, timeout: int = 600
+    script: str,
+    *overrides: str,
+    env: dict[str, str] | None = None,
+    timeout: int = 600,
+    stdin: int | None = None,
 ) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "WANDB_MODE": "offline", **(env or {})}
     return subprocess.run(
@@ -37,4 +41,5 @@ def run_script(
         cwd=ROOT,
         env=full_env,
         timeout=timeout,
+        stdin=stdin,
     )

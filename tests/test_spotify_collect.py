@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pandas as pd
 import pytest
 import requests
@@ -20,6 +21,7 @@ from spotify_double.signin import assert_no_secrets, sign_in, spotify_env, spoti
 
 from helpers import ROOT, run_script
 from src.data.sources import CsvSource, ParquetSource
+from src.spotify.items import EPISODE, LOCAL_FILE, OTHER, REMOVED, SKIP_KINDS, skip_kind
 
 FEATURES = [
     "danceability",
@@ -231,3 +233,74 @@ def test_clear_errors_for_nothing_to_collect_and_missing_credentials(api, token,
     assert empty.returncode == 2 and "nothing to collect" in empty.stderr and "Traceback" not in empty.stderr
     no_id = collect(api, token, tmp_path / "b", "source.track_ids=[abc]", env={"SPOTIPY_CLIENT_ID": ""})
     assert no_id.returncode == 2 and "SPOTIPY_CLIENT_ID is not set" in no_id.stderr
+
+
+def test_skipped_entries_by_kind_duplicates_per_playlist_and_numeric_parquet(api, token, tmp_path):
+    t = list(api.catalogue)
+    for tid in t[:3]:
+        api.catalogue[tid]["track"]["popularity"] = 40
+    mixed = api.add_playlist(
+        "Mixed bag",
+        [t[0], t[1], None, "spotify:local:Me:Demo:Take 1:180", "spotify:episode:E1", t[0], t[2], t[1], t[0]],
+    )
+    other = api.add_playlist("Podcast and repeats", [t[3], "spotify:episode:E2", t[3]])
+    clean = api.add_playlist("Clean", t[4:8])
+    api.audio_features_allowed = False
+    csv = tmp_path / "features.csv"  # text as in public dumps: note names, Major/Minor, exponents, gaps
+    rows = [{"track_id": tid, **{c: api.catalogue[tid]["features"][c] for c in FEATURES}} for tid in t[:8]]
+    rows[0].update(key="C#", mode="Major", tempo="1.2e2")
+    rows[1].update(mode="Minor", energy="?")
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    run_dir = tmp_path / "run"
+    result = collect(
+        api, token, run_dir, f"source.playlists=[{mixed},{other},{clean}]", f"features.csv={csv}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    report = json.loads((run_dir / "collect_report.json").read_text())
+    assert report["skipped_items"] == {"removed_or_unavailable": 1, "local_file": 1, "episode": 2, "other": 0}
+    assert report["skipped_items_by_playlist"] == {
+        mixed: {"removed_or_unavailable": 1, "local_file": 1, "episode": 1},
+        other: {"episode": 1},
+    }
+    assert report["skipped"] == {}
+    assert report["duplicates_in_playlists"] == [
+        {"playlist_id": mixed, "playlist_name": "Mixed bag", "duplicate_slots": 3, "track_ids": [t[0], t[1]]},
+        {
+            "playlist_id": other,
+            "playlist_name": "Podcast and repeats",
+            "duplicate_slots": 1,
+            "track_ids": [t[3]],
+        },
+    ]
+    assert "'Mixed bag'" in result.stdout + result.stderr and "3 extra slots" in result.stdout + result.stderr
+
+    table = pd.read_parquet(run_dir / "tracks.parquet")
+    dtypes = table.dtypes.astype(str).to_dict()
+    for column in ("danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness"):
+        assert dtypes[column] == "float64", column
+    for column in ("liveness", "valence", "tempo"):
+        assert dtypes[column] == "float64", column
+    for column in ("key", "mode", "time_signature", "duration_ms", "popularity", "release_year", "position"):
+        assert dtypes[column] == "Int64", column
+    first = table.loc[table["track_id"] == t[0]].iloc[0]
+    assert (first["key"], first["mode"], first["tempo"], first["popularity"]) == (1, 1, 120.0, 40)
+    second = table.loc[table["track_id"] == t[1]].iloc[0]
+    assert second["mode"] == 0 and np.isnan(second["energy"])
+    assert table.loc[table["track_id"] == t[5], "popularity"].isna().all()  # not sent: missing, not 0
+    assert table["release_year"].between(1975, 2020).all()
+    # the data layer reads the typed parquet back without complaint
+    catalog = ParquetSource(str(run_dir / "tracks.parquet"), user_column="playlist_id").load()
+    assert len(catalog.tracks) == 8
+
+
+def test_skip_kind_names_every_kind():
+    assert skip_kind(None) == REMOVED
+    assert skip_kind({"type": "track", "id": None}) == REMOVED
+    assert skip_kind({"type": "track", "id": None, "is_local": True}) == LOCAL_FILE
+    assert skip_kind({"type": "track", "id": "x"}, {"is_local": True}) == LOCAL_FILE
+    assert skip_kind({"type": "episode", "id": "e"}) == EPISODE
+    assert skip_kind({"type": "track", "id": "e", "episode": True}) == EPISODE
+    assert skip_kind({"type": "chapter", "id": "c"}) == OTHER
+    assert skip_kind({"type": "track", "id": "ok"}) is None
+    assert set(SKIP_KINDS) == {REMOVED, LOCAL_FILE, EPISODE, OTHER}

@@ -71,7 +71,8 @@ def test_publish_twice_creates_once_in_order_and_batches(api, token, tmp_path):
     calm = next(p for p in made if p["name"].endswith("Calm acoustic"))
     assert calm["uris"] == [f"spotify:track:{t}" for t in playlists[0]["track_ids"]]
     assert (
-        calm["description"] == "Cluster 0 · 230 tracks quiet & calm · made by Playlist Lab"
+        calm["description"]
+        == "Cluster 0 · 230 tracks quiet & calm · made by Playlist Lab [playlist-lab:default/c00]"
         and not calm["public"]
     )
     assert api.count("POST", rf"^/v1/playlists/{calm['id']}/items$") == 3  # 100 + 100 + 30

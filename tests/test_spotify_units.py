@@ -18,7 +18,6 @@ from src.data.errors import DataError
 from src.spotify.auth import (
     Credentials,
     PrivateTokenFile,
-    RedactSecrets,
     app_auth,
     load_credentials,
     user_auth,
@@ -27,6 +26,7 @@ from src.spotify.cache import ResponseCache, cache_key
 from src.spotify.client import RetryAfterTooLong, SpotifySettings, call, make_client
 from src.spotify.features import gather_features, read_features_csv
 from src.spotify.ids import parse_id
+from src.spotify.redact import RedactSecrets
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyPKCE
 
 from src.data.errors import DataError
+from src.spotify.signin import UnattendedSafePKCE
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +123,17 @@ def user_auth(
     open_browser: bool,
     timeout_s: float,
 ) -> SpotifyPKCE:
-    """Authorization code with PKCE for the user's library and playlist writes (no secret needed)."""
+    """Authorization code with PKCE for the user's library and playlist writes (no secret needed).
+
+    Signing in needs a person; without one (no terminal) and without a usable saved token the first API call
+    raises `signin.SignInNeeded` instead of waiting or crashing on `input()`.
+    """
     if not creds.redirect_uri:
         raise DataError(
             f"{ENV_REDIRECT_URI} is not set: use the redirect URI registered for your app in the Spotify "
             "developer dashboard, e.g. http://127.0.0.1:8888/callback"
         )
-    manager = SpotifyPKCE(
+    manager = UnattendedSafePKCE(
         client_id=creds.client_id,
         redirect_uri=creds.redirect_uri,
         scope=list(scopes),
@@ -152,41 +156,3 @@ def refresh(manager: Any) -> None:
         manager.get_access_token(check_cache=False)
     else:
         manager.get_access_token(as_dict=False, check_cache=False)
-
-
-_SECRET_PATTERNS = [
-    re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(
-        r"(['\"]?(?:access_token|refresh_token|client_secret|code_verifier|code)['\"]?\s*[:=]\s*['\"]?)"
-        r"[A-Za-z0-9._~+/=-]+"
-    ),
-]
-
-
-class RedactSecrets(logging.Filter):
-    """Blank out tokens and secrets in any log record (spotipy logs full headers at DEBUG level)."""
-
-    def __init__(self, literals: list[str] | None = None) -> None:
-        super().__init__()
-        self.literals = [s for s in (literals or []) if s]
-
-    def redact(self, text: str) -> str:
-        for secret in self.literals:
-            text = text.replace(secret, "***")
-        text = _SECRET_PATTERNS[0].sub(r"\1 ***", text)
-        return _SECRET_PATTERNS[1].sub(r"\1***", text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = self.redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
-def install_redaction(creds: Credentials | None = None) -> RedactSecrets:
-    """Attach the redaction filter to every handler of the root logger (Hydra's console and file handlers)."""
-    redactor = RedactSecrets([creds.client_secret] if creds and creds.client_secret else [])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
-    return redactor

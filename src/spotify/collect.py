@@ -1,5 +1,5 @@
 """Collect a catalogue from Spotify: playlists, the user's saved tracks or playlists, or track ids →
-the canonical tables (`tracks`, `interactions`) that `src.data` reads back.
+raw track objects and playlist entries (`Collection`); `tables.py` turns them into the canonical tables.
 
 Every page is followed (`next`), every GET goes through the on-disk response cache (see `cache.py`), and a
 progress bar shows the items fetched per source.
@@ -8,21 +8,18 @@ progress bar shows the items fetched per source.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import spotipy
 from spotipy.exceptions import SpotifyException
 from tqdm.auto import tqdm
 
-from src.data.schema import AUDIO_FEATURES, OPTIONAL_AUDIO_FEATURES
 from src.spotify.client import call, next_page
 from src.spotify.ids import parse_id
+from src.spotify.items import REMOVED, SkipCounts, entry_item, skip_kind
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +55,30 @@ class CollectSpec:
 
 @dataclass
 class Collection:
-    """Raw results: track objects by id (first-seen order) and playlist entries in playlist order."""
+    """Raw results: track objects by id (first-seen order) and playlist entries in playlist order.
+
+    `skipped` counts whole sources that could not be read (a playlist, a track id); `skipped_items` counts
+    entries that are not catalogue tracks, by kind (see `items.py`).
+    """
 
     tracks: dict[str, dict[str, Any]] = field(default_factory=dict)
     entries: list[tuple[str, str, int, str]] = field(
         default_factory=list
     )  # playlist_id, name, position, track
     skipped: Counter = field(default_factory=Counter)
+    skipped_items: SkipCounts = field(default_factory=SkipCounts)
     playlists: dict[str, str] = field(default_factory=dict)
 
     def add(
-        self, track: dict[str, Any] | None, playlist: tuple[str, str] | None = None, position: int = 0
+        self,
+        track: dict[str, Any] | None,
+        playlist: tuple[str, str] | None = None,
+        position: int = 0,
+        entry: dict[str, Any] | None = None,
     ) -> None:
-        if not track or track.get("type", "track") != "track" or track.get("is_local") or not track.get("id"):
-            self.skipped["local files, episodes or unavailable items"] += 1
+        kind = skip_kind(track, entry)
+        if kind is not None or track is None:
+            self.skipped_items.add(kind or REMOVED, playlist[0] if playlist else None)
             return
         self.tracks.setdefault(track["id"], track)
         if playlist is not None:
@@ -95,8 +102,7 @@ def _playlist_tracks(client: spotipy.Spotify, pid: str, name: str, out: Collecti
         position = 0
         for page in _pages(client, first, bar):
             for entry in page.get("items") or []:
-                # Since Feb 2026 the entry's track is under "item" ("track" is deprecated); accept both.
-                out.add(entry.get("item") or entry.get("track"), (pid, name), position)
+                out.add(entry_item(entry), (pid, name), position, entry)
                 position += 1
     out.playlists[pid] = name
 
@@ -144,7 +150,7 @@ def collect_catalogue(client: spotipy.Spotify, spec: CollectSpec, progress: bool
             position = 0
             for page in _pages(client, first, bar):
                 for entry in page.get("items") or []:
-                    out.add(entry.get("track") or entry.get("item"), (SAVED_TRACKS, "Saved tracks"), position)
+                    out.add(entry_item(entry), (SAVED_TRACKS, "Saved tracks"), position, entry)
                     position += 1
         out.playlists[SAVED_TRACKS] = "Saved tracks"
     # GET /tracks?ids= is gone for development-mode apps (Feb 2026): one GET /tracks/{id} each, all cached.
@@ -167,54 +173,3 @@ def collect_catalogue(client: spotipy.Spotify, spec: CollectSpec, progress: bool
 
 def _short(exc: SpotifyException) -> str:
     return str(exc.msg).splitlines()[-1].strip() if exc.msg else ""
-
-
-def _release_year(album: dict[str, Any]) -> float:
-    match = re.match(r"^(\d{4})", str(album.get("release_date") or ""))
-    return float(match.group(1)) if match else np.nan
-
-
-def tracks_table(collection: Collection, features: dict[str, dict[str, Any]] | None) -> pd.DataFrame:
-    """Canonical `tracks` (one row per track) with metadata, plus the audio features we have."""
-    rows = []
-    for tid, track in collection.tracks.items():
-        album = track.get("album") or {}
-        row: dict[str, Any] = {
-            "track_id": tid,
-            "name": track.get("name"),
-            "artist": ", ".join(a.get("name", "") for a in track.get("artists") or [] if a.get("name"))
-            or None,
-            "album": album.get("name"),
-            "release_year": _release_year(album),
-            "popularity": track.get("popularity", np.nan),  # removed for development-mode apps (Feb 2026)
-            "duration_ms": track.get("duration_ms", np.nan),
-        }
-        if features is not None:
-            found = features.get(tid) or {}
-            for column in (*AUDIO_FEATURES, *OPTIONAL_AUDIO_FEATURES):
-                if column != "duration_ms":
-                    row[column] = found.get(column, np.nan)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def catalogue_table(tracks: pd.DataFrame, collection: Collection) -> pd.DataFrame:
-    """One row per playlist entry (tracks in no playlist once, with an empty playlist_id): the shape
-    `python scripts/pipeline.py data=csv data.user_column=playlist_id` reads, like the bundled catalogue."""
-    entries = pd.DataFrame(
-        collection.entries, columns=["playlist_id", "playlist_name", "position", "track_id"]
-    )
-    loose = tracks.loc[~tracks["track_id"].isin(entries["track_id"]), ["track_id"]]
-    frame = pd.concat([entries, loose], ignore_index=True)
-    frame["position"] = frame["position"].astype("Int64")
-    return frame.merge(tracks, on="track_id", how="left")[
-        [*tracks.columns, "playlist_id", "playlist_name", "position"]
-    ]
-
-
-def interactions_table(collection: Collection) -> pd.DataFrame:
-    """Canonical `interactions`: (playlist as user_id, track_id, weight 1)."""
-    pairs = pd.DataFrame([(p, t) for p, _, _, t in collection.entries], columns=["user_id", "track_id"])
-    pairs = pairs.drop_duplicates().reset_index(drop=True)
-    pairs["weight"] = np.float32(1.0)
-    return pairs

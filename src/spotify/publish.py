@@ -1,13 +1,14 @@
 """Publish generated playlists to the signed-in user's Spotify account, idempotently.
 
-A local manifest maps each generated playlist (per Spotify user) to the Spotify playlist created for it, so a
-re-run updates those playlists (details, then items: replace the first 100, append the rest in order)
-instead of creating duplicates. A dry run reads only and reports what would change.
+Idempotent against the account, not only the run directory: every published playlist carries a stable tag in
+its description (`account.py`), and publishing looks it up among the user's own playlists, so any run directory
+updates the same Spotify playlist in place (details, then items: replace the first 100, append the rest in
+order) instead of creating another copy. The run's manifest still records what it published. Later versions of
+a song already in a playlist are left out (`versions.py`). A dry run reads only and reports what would change.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from dataclasses import dataclass, field
@@ -16,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import spotipy
-from spotipy.exceptions import SpotifyException
 from tqdm.auto import tqdm
 
 from src.data.errors import DataError
+from src.spotify.account import SIGNATURE, AccountIndex, my_playlists, stable_id, tag
 from src.spotify.client import call, next_page
 from src.spotify.ids import is_spotify_id
+from src.spotify.versions import first_per_song
 from src.utils.io import write_json
 
 log = logging.getLogger(__name__)
@@ -92,30 +94,35 @@ class Change:
     description: str
     uris: list[str]
     action: str  # "create" | "update" | "unchanged"
+    stable_id: str = ""
     spotify_id: str | None = None
+    same_song: list[str] = field(default_factory=list)  # later versions of a song already in it, left out
     details: list[str] = field(default_factory=list)  # which of name/description change
     added: int = 0
     removed: int = 0
     reordered: bool = False
 
     def summary(self) -> str:
+        versions = f" ({len(self.same_song)} other versions of a song left out)" if self.same_song else ""
         if self.action == "create":
-            return f"create  '{self.name}' with {len(self.uris)} tracks"
+            return f"create  '{self.name}' with {len(self.uris)} tracks{versions}"
         if self.action == "unchanged":
-            return f"same    '{self.name}' ({self.spotify_id}, {len(self.uris)} tracks)"
+            return f"same    '{self.name}' ({self.spotify_id}, {len(self.uris)} tracks){versions}"
         parts = [f"{d} changes" for d in self.details]
         if self.added or self.removed or self.reordered:
             parts.append(f"items +{self.added} -{self.removed}" + (" reordered" if self.reordered else ""))
-        return f"update  '{self.name}' ({self.spotify_id}): {', '.join(parts)}"
+        return f"update  '{self.name}' ({self.spotify_id}): {', '.join(parts)}{versions}"
 
 
 def _title(playlist: dict[str, Any], prefix: str) -> str:
     return f"{prefix}{playlist.get('name') or playlist['playlist_id']}"[:NAME_LIMIT]
 
 
-def _description(playlist: dict[str, Any]) -> str:
+def _description(playlist: dict[str, Any], stable: str) -> str:
+    """The playlist's description, the signature and the stable tag last (the text is cut, never the tag)."""
     text = " ".join(str(playlist.get("description") or "").split())  # no newlines in Spotify descriptions
-    return f"{text} · made by Playlist Lab".strip(" ·")[:DESCRIPTION_LIMIT]
+    ending = f" · {SIGNATURE} {tag(stable)}"
+    return (text[: DESCRIPTION_LIMIT - len(ending)] + ending).strip(" ·")
 
 
 def current_items(client: spotipy.Spotify, spotify_id: str) -> list[str]:
@@ -133,37 +140,52 @@ def current_items(client: spotipy.Spotify, spotify_id: str) -> list[str]:
 
 
 def plan(
-    client: spotipy.Spotify, playlists: list[dict[str, Any]], manifest: Manifest, user: str, prefix: str
+    client: spotipy.Spotify,
+    playlists: list[dict[str, Any]],
+    manifest: Manifest,
+    user: str,
+    prefix: str,
+    series: str = "default",
+    song_keys: dict[str, str] | None = None,
 ) -> list[Change]:
-    """Compare each generated playlist with the Spotify playlist the manifest says we made (reads only)."""
+    """Match each generated playlist with the user's Spotify playlist made for it, and compare (reads only)."""
+    account = AccountIndex(my_playlists(client, user))
     changes = []
     for p in playlists:
-        uris = [f"spotify:track:{t}" for t in p.get("track_ids", [])]
-        change = Change(p["playlist_id"], _title(p, prefix), _description(p), uris, "create")
-        spotify_id = manifest.get(user, p["playlist_id"])
-        if spotify_id:
-            try:
-                remote = call(client, client.playlist, spotify_id, fields="id,name,description,owner(id)")
-            except SpotifyException as exc:
-                if exc.http_status != 404:
-                    raise
-                log.info(
-                    "playlist %s from the manifest is gone on Spotify: it will be created again", spotify_id
-                )
-                remote = None
-            if remote is not None:
-                existing = current_items(client, spotify_id)
-                change.spotify_id = spotify_id
-                change.details = [
-                    k
-                    for k, v in (("name", change.name), ("description", change.description))
-                    if html.unescape(remote.get(k) or "") != v  # Spotify returns descriptions HTML-escaped
-                ]
-                change.added = len(set(uris) - set(existing))
-                change.removed = len(set(existing) - set(uris))
-                change.reordered = existing != uris and not (change.added or change.removed)
-                same = not change.details and existing == uris
-                change.action = "unchanged" if same else "update"
+        stable = stable_id(series, p["playlist_id"])
+        kept, same_song = first_per_song(p.get("track_ids", []), song_keys or {})
+        if same_song:
+            log.info(
+                "playlist %s: %d later version(s) of a song already in it left out: %s",
+                p["playlist_id"],
+                len(same_song),
+                ", ".join(same_song[:10]),
+            )
+        uris = [f"spotify:track:{t}" for t in kept]
+        title = _title(p, prefix)
+        change = Change(
+            p["playlist_id"],
+            title,
+            _description(p, stable),
+            uris,
+            "create",
+            stable_id=stable,
+            same_song=same_song,
+        )
+        remote = account.find(stable, title, manifest.get(user, p["playlist_id"]))
+        if remote is not None:
+            existing = current_items(client, remote.spotify_id)
+            change.spotify_id = remote.spotify_id
+            change.details = [
+                k
+                for k, v in (("name", title), ("description", change.description))
+                if getattr(remote, k) != v
+            ]
+            change.added = len(set(uris) - set(existing))
+            change.removed = len(set(existing) - set(uris))
+            change.reordered = existing != uris and not (change.added or change.removed)
+            same = not change.details and existing == uris
+            change.action = "unchanged" if same else "update"
         changes.append(change)
     return changes
 

@@ -25,10 +25,15 @@ from spotipy.oauth2 import SpotifyOauthError
 from src.data.errors import DataError
 from src.spotify import collect as collect_mod
 from src.spotify import publish as publish_mod
-from src.spotify.auth import app_auth, default_token_cache, install_redaction, load_credentials, user_auth
+from src.spotify import tables
+from src.spotify.auth import app_auth, default_token_cache, load_credentials, user_auth
 from src.spotify.cache import ResponseCache
 from src.spotify.client import RetryAfterTooLong, SpotifySettings, call, make_client
 from src.spotify.features import gather_features
+from src.spotify.items import duplicate_slots
+from src.spotify.redact import install_redaction
+from src.spotify.signin import SIGN_IN_COMMAND
+from src.spotify.versions import load_song_keys
 from src.utils.io import write_csv, write_json, write_parquet
 
 log = logging.getLogger("playlist_lab")
@@ -46,7 +51,7 @@ def connect(
 ) -> spotipy.Spotify:
     """A spotipy client with the auth the task needs (`settings.auth`: auto | user | app)."""
     creds = load_credentials(settings.env_file)
-    install_redaction(creds)
+    install_redaction([creds.client_secret])
     mode = settings.auth if settings.auth != "auto" else ("user" if needs_user else "app")
     if mode == "app":
         manager = app_auth(creds, settings.token_url, settings.timeout_s)
@@ -91,7 +96,8 @@ def spotify_errors(task: Callable[..., Any]) -> Callable[..., Any]:
             _fail(
                 f"Spotify sign-in failed: {exc.error} {exc.error_description or ''}. Check SPOTIPY_CLIENT_ID / "
                 "SPOTIPY_CLIENT_SECRET / SPOTIPY_REDIRECT_URI; if the saved sign-in was revoked, delete the token "
-                "cache (spotify.token_cache, default ~/.cache/playlist-lab/spotify-token.json) and run again",
+                "cache (spotify.token_cache, default ~/.cache/playlist-lab/spotify-token.json) and sign in again "
+                f"from a terminal with `{SIGN_IN_COMMAND}`",
                 2,
             )
         except SpotifyException as exc:
@@ -115,6 +121,21 @@ def _fail(message: str, code: int) -> None:
     log.error("error: %s", message)
     print(f"error: {message}", file=sys.stderr)
     sys.exit(code)
+
+
+# -- sign in --------------------------------------------------------------------------------------------------
+def run_signin(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
+    """Sign in once from a terminal so scheduled jobs (no terminal) can reuse and refresh the saved token."""
+    settings = settings_from_cfg(cfg)
+    settings.auth = "user"
+    client = connect(settings, needs_user=True)
+    user = call(client, client.me)["id"]
+    token_cache = settings.token_cache or default_token_cache()
+    print(
+        f"signed in as Spotify user {user}; the token is saved in {token_cache} (readable by you only). "
+        "Scheduled runs with the same spotify.token_cache reuse it and refresh it themselves."
+    )
+    return {"user": user}
 
 
 # -- collect ----------------------------------------------------------------------------------------------------
@@ -149,11 +170,21 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         write_json(out_dir / "collect_report.json", report)
         raise
     have_features = bool(features.by_id)
-    tracks = collect_mod.tracks_table(collection, features.by_id if have_features else None)
-    table = collect_mod.catalogue_table(tracks, collection)
+    tracks = tables.tracks_table(collection, features.by_id if have_features else None)
+    table = tables.catalogue_table(tracks, collection)
     write_csv(out_dir / "tracks.csv", table)
     write_parquet(out_dir / "tracks.parquet", table)
-    write_csv(out_dir / "interactions.csv", collect_mod.interactions_table(collection))
+    write_csv(out_dir / "interactions.csv", tables.interactions_table(collection))
+    duplicates = duplicate_slots(collection.entries)
+    for found in duplicates:
+        log.warning(
+            "playlist '%s' (%s) lists %d track(s) more than once (%d extra slots)",
+            found["playlist_name"],
+            found["playlist_id"],
+            len(found["track_ids"]),
+            found["duplicate_slots"],
+        )
+    skipped_items = collection.skipped_items.to_dict()
     report.update(
         status="complete",
         tracks=len(tracks),
@@ -165,6 +196,9 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         features_missing=len(tracks) - len(features.by_id),
         audio_features_forbidden=features.forbidden,
         skipped=dict(collection.skipped),
+        skipped_items=skipped_items["total"],
+        skipped_items_by_playlist=skipped_items["by_playlist"],
+        duplicates_in_playlists=duplicates,
         responses_from_cache=cache.hits if cache else 0,
         responses_fetched=cache.misses if cache else None,
     )
@@ -181,6 +215,11 @@ def run_collect(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         report["responses_from_cache"],
         report["responses_fetched"],
     )
+    if any(skipped_items["total"].values()):
+        log.info(
+            "skipped entries: %s",
+            ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in skipped_items["total"].items() if n),
+        )
     if features.matched_csv:
         print(f"features CSV matched {features.matched_csv} of {len(tracks) - features.matched_api} tracks")
     user_column = " data.user_column=playlist_id" if collection.entries else ""
@@ -202,7 +241,9 @@ def run_publish(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     manifest = publish_mod.Manifest(cfg.manifest or run_dir / "playlists" / "spotify_manifest.json")
     client = connect(settings_from_cfg(cfg), needs_user=True)
     user = call(client, client.me)["id"]
-    changes = publish_mod.plan(client, playlists, manifest, user, str(cfg.name_prefix))
+    song_keys = load_song_keys(run_dir, cfg.get("tracks"))
+    series = str(cfg.get("series") or "default")
+    changes = publish_mod.plan(client, playlists, manifest, user, str(cfg.name_prefix), series, song_keys)
     print(f"{'dry run: ' if cfg.dry_run else ''}{len(changes)} playlists for Spotify user {user}:")
     for change in changes:
         print(f"  {change.summary()}")
@@ -212,6 +253,8 @@ def run_publish(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         "user": user,
         "planned": counts,
         "changes": [c.summary() for c in changes],
+        "series": series,
+        "same_song_left_out": {c.local_id: len(c.same_song) for c in changes if c.same_song},
     }
     if not cfg.dry_run:
         result["done"] = publish_mod.apply(

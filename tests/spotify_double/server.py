@@ -157,6 +157,7 @@ class SpotifyDouble:
     saved: list[str] = field(default_factory=list)
     playlists: dict[str, dict[str, Any]] = field(default_factory=dict)
     audio_features_allowed: bool = True
+    library_nulls: int = 0  # `null` entries at the start of /me/playlists (Spotify sends some now and then)
     faults: list[Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)  # every access/refresh token and code handed out
@@ -200,16 +201,20 @@ class SpotifyDouble:
         return f"{self.url}/api/token"
 
     # -- helpers for tests ----------------------------------------------------------------------------------------
-    def add_playlist(self, name: str, track_ids: list[str], owner: str | None = None) -> str:
+    def add_playlist(
+        self, name: str, track_ids: list[str | None], owner: str | None = None, description: str = ""
+    ) -> str:
+        """A playlist in the account. Besides track ids, items may be full URIs (`spotify:local:…` local
+        files, `spotify:episode:…` podcast episodes) or None (a removed track: Spotify sends a `null` item)."""
         pid = self._new_id("P")
         self.playlists[pid] = {
             "id": pid,
             "name": name,
-            "description": "",
+            "description": description,
             "public": True,
             "collaborative": False,
             "owner": owner or self.user_id,
-            "uris": [f"spotify:track:{t}" for t in track_ids],
+            "uris": [t if t is None or t.startswith("spotify:") else f"spotify:track:{t}" for t in track_ids],
             "snapshot": 1,
         }
         return pid
@@ -226,6 +231,10 @@ class SpotifyDouble:
         return [
             r for r in self.requests if r.method in ("POST", "PUT", "DELETE") and r.path.startswith("/v1/")
         ]
+
+    def follow(self, name: str, track_ids: list[str], owner: str, description: str = "") -> str:
+        """Someone else's playlist in the user's library (listed by /me/playlists, not writable)."""
+        return self.add_playlist(name, track_ids, owner=owner, description=description)
 
     def user_playlists(self) -> list[dict[str, Any]]:
         return [p for p in self.playlists.values() if p["owner"] == self.user_id]
@@ -349,7 +358,7 @@ class SpotifyDouble:
             ]
             return self._page(request, entries, max_limit=50)
         if path == "/me/playlists" and method == "GET":
-            library = [self._simple(p) for p in self.playlists.values()]  # owned and followed
+            library = [None] * self.library_nulls + [self._simple(p) for p in self.playlists.values()]
             return self._page(request, library, max_limit=50)
         if path == "/me/playlists" and method == "POST":
             return self._create(request)
@@ -385,7 +394,9 @@ class SpotifyDouble:
                     if playlist["owner"] != self.user_id and not playlist["collaborative"]:
                         # development-mode apps read the items of owned/collaborative playlists only (2026)
                         return _error(403, "Forbidden")
-                    return self._page(request, [self._entry(u) for u in playlist["uris"]], max_limit=50)
+                    episodes = "episode" in request.args.get("additional_types", "").split(",")
+                    entries = [self._entry(u, episodes) for u in playlist["uris"]]
+                    return self._page(request, entries, max_limit=50)
                 if method in ("POST", "PUT"):
                     return self._write_items(request, playlist, replace=method == "PUT")
         return _error(404, "Service not found")
@@ -415,14 +426,30 @@ class SpotifyDouble:
             "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         }
 
-    def _entry(self, uri: str) -> dict[str, Any]:
-        tid = uri.rsplit(":", 1)[-1]
+    def _entry(self, uri: str | None, episodes: bool = False) -> dict[str, Any]:
+        """A playlist entry as Spotify sends it, quirks included: a removed track is a `null` item, a local
+        file has `is_local` and no id, and an episode asked for without `additional_types=episode` comes
+        track-shaped (`type: track`, `episode: true`)."""
+        entry: dict[str, Any] = {"added_at": "2025-01-01T00:00:00Z", "is_local": False}
+        if uri is None:
+            return {**entry, "item": None, "track": None}
+        _, kind, tid = uri.split(":", 2)
+        if kind == "local":
+            parts = tid.split(":")
+            item = {"id": None, "type": "track", "uri": uri, "name": parts[2] if len(parts) > 2 else "?"}
+            item.update(is_local=True, artists=[{"id": None, "name": parts[0]}], album={"name": parts[1]})
+            return {**entry, "is_local": True, "item": item, "track": item}
+        if kind == "episode":
+            item = {"id": tid, "type": "episode", "uri": uri, "name": f"Episode {tid}"}
+            if not episodes:
+                item.update(type="track", episode=True, track=False, artists=[], album={})
+            return {**entry, "item": item, "track": item}
         track = (
             self.catalogue[tid]["track"]
             if tid in self.catalogue
             else {"id": tid, "type": "track", "uri": uri, "name": "?", "artists": [], "album": {}}
         )
-        return {"added_at": "2025-01-01T00:00:00Z", "is_local": False, "item": track, "track": track}
+        return {**entry, "item": track, "track": track}
 
     def _simple(self, p: dict[str, Any]) -> dict[str, Any]:
         summary = {"href": f"{self.api_prefix}playlists/{p['id']}/items", "total": len(p["uris"])}

@@ -22,7 +22,9 @@ def _worker(rank: int, init: str, out: str) -> None:
     dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2, timeout=timedelta(seconds=60))
     try:
         torch.manual_seed(0)  # identical replicas, as DDP makes them
-        module = DECModule(6, hidden=(8,), bottleneck=2, n_clusters=3, kmeans_n_init=2, centroid_init=kmeans_centroids)
+        module = DECModule(
+            6, hidden=(8,), bottleneck=2, n_clusters=3, kmeans_n_init=2, centroid_init=kmeans_centroids
+        )
         shard = torch.randn(40 + 10 * rank, 6, generator=torch.Generator().manual_seed(rank)) + 3 * rank
         loader = [(shard[i : i + 16],) for i in range(0, len(shard), 16)]
         module._trainer = SimpleNamespace(

@@ -34,7 +34,9 @@ def _worker(rank: int, world: int, init: str, data: str, out: str, k: int) -> No
     from src.cluster.distributed import fit_distributed
     from src.cluster.hierarchical import fit_two_level
 
-    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world, timeout=timedelta(seconds=60))
+    dist.init_process_group(
+        "gloo", init_method=init, rank=rank, world_size=world, timeout=timedelta(seconds=60)
+    )
     try:
         _, X, first = read_shard(data, rank, world)
         fit = fit_distributed(X, k, n_iter=8, tol=0, seed=3, backend="gemm", threads=1)
@@ -153,7 +155,12 @@ def test_torchrun_script_two_levels_then_a_failing_rank(tmp_path: Path):
     # with rank 1's error on stderr
     parts = tmp_path / "parts"
     parts.mkdir()
-    good = pa.table({"track_id": ["a", "b"], "vector": pa.FixedSizeListArray.from_arrays(pa.array([0.0] * 4, pa.float32()), 2)})
+    good = pa.table(
+        {
+            "track_id": ["a", "b"],
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array([0.0] * 4, pa.float32()), 2),
+        }
+    )
     pq.write_table(good, parts / "part-00000.parquet")
     pq.write_table(pa.table({"track_id": ["c", "d"], "oops": [1, 2]}), parts / "part-00001.parquet")
     began = time.perf_counter()

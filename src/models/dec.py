@@ -176,7 +176,9 @@ class DECModule(AutoencoderModule):
         """(total loss, reconstruction, KL) of the current phase."""
         z, recon = self.reconstruction(x, noisy)
         if not self.refining:
-            return recon, recon, torch.zeros((), device=x.device)
+            # the centroids take part with weight 0, so DDP (which needs every parameter in every loss) can
+            # train the pre-training phase without find_unused_parameters
+            return recon + 0.0 * self.centroids.sum(), recon, torch.zeros((), device=x.device)
         q = soft_assign(z, self.centroids, self.hparams.alpha)
         kl = kl_divergence(target_distribution(q), q)
         return self.hparams.recon_weight * recon + self.hparams.cluster_weight * kl, recon, kl

@@ -28,7 +28,9 @@ def main(cfg: DictConfig) -> float:
 
     metrics = run_distributed_kmeans(cfg, run_dir())
     if metrics:
-        print(f"inertia {metrics['inertia']:.6g} over {metrics['rows']} rows on {metrics['world_size']} ranks")
+        print(
+            f"inertia {metrics['inertia']:.6g} over {int(metrics['rows'])} rows on {int(metrics['world_size'])} rank(s)"
+        )
         print(f"run dir: {run_dir().resolve()}")
     return float(metrics.get("inertia", float("nan")))
 

@@ -4,6 +4,7 @@ k-means across the ranks, write the run's files (rank 0 the shared ones, every r
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -44,8 +45,21 @@ def _write_assignments(path: Path, first: int, ids, labels, sublabels, dist) -> 
         pq.write_table(pa.table(columns), tmp)
 
 
+def slurm_environment() -> None:
+    """Under SLURM without torchrun (Hydra's submitit launcher, one task per rank), export RANK, WORLD_SIZE,
+    LOCAL_RANK, MASTER_ADDR/PORT from the SLURM variables, as torchrun would set them."""
+    if "RANK" not in os.environ and "SLURM_PROCID" in os.environ:  # pragma: no cover - needs SLURM
+        from submitit.helpers import TorchDistributedEnvironment
+
+        TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+
+
 def run_distributed_kmeans(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     """Fit across the ranks of the torchrun job (or alone, as one rank); rank 0 returns the metrics."""
+    slurm_environment()
+    if "RANK" not in os.environ:  # a plain `python scripts/kmeans_distributed.py`: a group of one
+        os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1")
+        os.environ.setdefault("MASTER_PORT", str(29500 + os.getpid() % 1000))
     backend = init_process_group(float(cfg.timeout_s))
     try:
         me, world = rank(), world_size()

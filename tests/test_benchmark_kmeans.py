@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hydra import compose, initialize_config_dir
 
 from benchmarks.kmeans.bench import format_table, gemm_peak, make_data
@@ -65,15 +66,28 @@ def test_case_b_runs_two_level(tmp_path: Path):
     assert "two-level: 8 clusters" in proc.stdout
 
 
-def test_case_c_skips_cleanly_without_cuda(tmp_path: Path):
+def _has_cuda() -> bool:
     import torch
 
-    if torch.cuda.is_available():
-        return  # on a GPU machine case c really runs (see the README); this test is about the skip
+    return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(_has_cuda(), reason="a CUDA device is present: case c runs (test_case_c_runs_on_cuda)")
+def test_case_c_skips_cleanly_without_cuda(tmp_path: Path):
     proc = run_script("benchmark_kmeans.py", "case=c", f"hydra.run.dir={tmp_path}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "skipped" in json.loads((tmp_path / "benchmark.json").read_text())
     assert "case c: skipped" in proc.stdout
+
+
+@pytest.mark.gpu
+def test_case_c_runs_on_cuda(tmp_path: Path):
+    tiny = ["cases.c.n=20000", "cases.c.d=16", "cases.c.k=64", "cases.c.n_iter=3", "repeats=1", "peak.n=256"]
+    proc = run_script("benchmark_kmeans.py", "case=c", f"hydra.run.dir={tmp_path}", *tiny, "peak.repeats=1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((tmp_path / "benchmark.json").read_text())
+    assert "skipped" not in result and result["gpu"] and "torch" in result["engines"]
+    assert result["engines"]["torch"]["seconds"] > 0
 
 
 def test_unknown_case_is_one_clear_error(tmp_path: Path):

@@ -73,7 +73,9 @@ def test_embed_messy_csv(tmp_path, trained_run):
 
 def test_embed_matches_training_embeddings(tmp_path, trained_run):
     run_dir, data = trained_run
-    out = embed_file(run_dir, data, tmp_path / "again.parquet")
+    summary = embed_file(run_dir, data, tmp_path / "again.parquet")
+    out = load_embedding(summary.path)
+    assert summary.rows == len(out.track_ids) and summary.name == "autoencoder"
     trained = load_embedding(run_dir / "embeddings" / "autoencoder.parquet")
     assert list(out.track_ids) == list(trained.track_ids)
     np.testing.assert_allclose(out.vectors, trained.vectors, rtol=1e-5, atol=1e-5)
@@ -124,3 +126,32 @@ def test_embed_file_bad_tables(tmp_path, trained_run, content, expected):
         embed_file(run_dir, bad, tmp_path / "o.csv")
     with pytest.raises(DataError, match="no trained model here"):  # model checked before reading the input
         embed_file(tmp_path, bad, tmp_path / "o.parquet")
+
+
+def test_embed_streams_batches_into_shards_and_a_compressed_index(tmp_path, trained_run):
+    """Small batches and shards give the same vectors as one pass; a factory index is built beside them."""
+    import faiss
+
+    from src.embeddings.stream import iter_vectors
+
+    run_dir, data = trained_run
+    whole = load_embedding(embed_file(run_dir, data, tmp_path / "one.parquet").path)
+    out = tmp_path / "sharded.parquet"
+    summary = embed_file(
+        run_dir,
+        data,
+        out,
+        batch_rows=70,
+        shard_rows=100,
+        index=True,
+        index_factory="IVF4,SQ8",
+        index_train_rows=200,
+    )
+    assert summary.rows == 300 and sorted(p.name for p in out.iterdir())[0] == "part-00000.parquet"
+    assert len(list(out.iterdir())) == 3
+    ids = np.concatenate([i for i, _ in iter_vectors(out)])
+    vecs = np.concatenate([v for _, v in iter_vectors(out)])
+    assert list(ids) == list(whole.track_ids)
+    np.testing.assert_allclose(vecs, whole.vectors, rtol=1e-5, atol=1e-5)
+    index = faiss.read_index(str(summary.index_path))
+    assert index.ntotal == 300 and "IVF" in type(index).__name__

@@ -158,3 +158,22 @@ def test_auto_uses_the_gpu(blobs):
     assert result.inertia == pytest.approx(
         fit_kmeans(blobs, 12, engine="gemm", n_iter=20, seed=0).inertia, rel=1e-3
     )
+
+
+def test_lloyd_makes_no_float64_copy_of_the_data():
+    """The stopping rule's variance is computed in blocks, and not at all with tol=0 (issue 13: a full float64
+    copy of a 10M × 64 matrix is 5 GB)."""
+    import tracemalloc
+
+    X = np.random.default_rng(0).normal(size=(200_000, 16)).astype(np.float32)
+    start = X[:4].copy()
+    for tol in (0.0, 1e-4):
+        tracemalloc.start()
+        lloyd(X, start, 1, tol=tol, backend="torch", device="cpu", chunk=4096)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < X.nbytes / 4, (tol, peak)
+    from src.cluster.lloyd import column_moments, mean_variance
+
+    exact = np.var(X, axis=0, dtype=np.float64).mean()
+    assert mean_variance(*column_moments(X, chunk=999)) == pytest.approx(exact, rel=1e-9)

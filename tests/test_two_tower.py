@@ -143,3 +143,46 @@ def test_playlists_per_epoch_cap_draws_a_fresh_subset_each_epoch(tmp_path):
     drawn = [sorted(i for batch in loader.batch_sampler for i in batch) for _ in range(3)]  # three epochs
     assert len(dm.train_users) > 5 and all(len(set(d)) == 5 for d in drawn)
     assert len({tuple(d) for d in drawn}) > 1
+
+
+class _Reached(Exception):
+    """Raised by a forward pre-hook once it has seen the input's device."""
+
+
+def _spy(module: torch.nn.Module, seen: list) -> None:
+    def hook(_mod, args):
+        seen.append(args[0].device)
+        raise _Reached
+
+    module.register_forward_pre_hook(hook)
+
+
+def test_host_inputs_follow_the_module_device(style_data, monkeypatch):
+    """`queries` (mean pooling, used by validation) and `encode_tracks` build tensors from NumPy: they must be
+    put on the module's device (trainer=gpu failed with a CPU/CUDA mismatch). Checked without a GPU by making
+    the module report the `meta` device and catching the first layer's input before it runs."""
+    catalog, data = style_data
+    dm = TwoTowerDataModule.from_data(data)
+    dm.setup()
+    module = _module(dm, pooling="mean").eval()
+    items = module.all_item_vectors()
+    monkeypatch.setattr(TwoTowerModule, "device", property(lambda self: torch.device("meta")))
+    seen: list = []
+    _spy(module.query_mlp, seen)
+    with pytest.raises(_Reached):
+        module.queries(data.train[:4], items)
+    _spy(module.embeds["id"], seen)
+    new = catalog.tracks.iloc[:3]
+    with pytest.raises(_Reached):
+        module.encode_tracks(new, dm.transformer.transform(new))
+    assert seen == [torch.device("meta")] * 2
+
+
+@pytest.mark.gpu
+def test_mean_pooling_validation_ranks_on_cuda(style_data):
+    _, data = style_data
+    dm = TwoTowerDataModule.from_data(data)
+    dm.setup()
+    module = _module(dm, pooling="mean").cuda().eval()
+    ranked = module.rank(data.train[:8], 10)
+    assert ranked.shape == (8, 10) and (ranked >= 0).all()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from src.cluster.gemm_kmeans import cluster_sums
+from src.cluster.lloyd import column_moments
 
 
 def faiss_gpu_available() -> bool:
@@ -41,6 +42,9 @@ class FaissBackend:
 
     def __exit__(self, *exc: object) -> None:
         self.index.reset()
+
+    def moments(self) -> tuple[int, np.ndarray, np.ndarray]:
+        return column_moments(self.X)
 
     def assign_and_sum(self, C: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         self.index.reset()

@@ -28,6 +28,8 @@ import scipy.sparse as sp
 import torch
 from threadpoolctl import ThreadpoolController
 
+from src.cluster.lloyd import column_moments
+
 SLICES = 4  # row slices per worker thread and iteration
 BLOCK_BYTES = 1 << 20  # one distance block (rows × k × 4 bytes) sized to stay in a core's L2 cache
 
@@ -150,6 +152,9 @@ class GemmBackend:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def moments(self) -> tuple[int, np.ndarray, np.ndarray]:
+        return column_moments(self.X)
 
     def _step(self, part: tuple[int, int], Ca: np.ndarray) -> np.ndarray:
         lo, hi = part

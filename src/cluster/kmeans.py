@@ -41,18 +41,22 @@ class KMeansResult:
         return int(self.centroids.shape[0])
 
 
-def init_centroids(X: np.ndarray, k: int, seed: int, init: str = "k-means++") -> np.ndarray:
-    """Initial centroids shared by every engine (k-means++ from scikit-learn, or k random points)."""
-    rng = np.random.default_rng(seed)
+def seed_sample_size(n: int, k: int, init: str = "k-means++") -> int:
+    """Rows the seeding looks at: k for `random`; for k-means++ (O(rows·k·log k)) a sample whose size shrinks
+    as k grows (≥ 20 rows per centre). The distributed fit gathers exactly these rows to one rank."""
     if init == "random":
-        return X[np.sort(rng.choice(len(X), size=k, replace=False))].astype(np.float32, copy=True)
+        return k
     if init != "k-means++":
         raise ValueError(f"unknown init {init!r}: use 'k-means++' or 'random'")
-    sample = X
-    # k-means++ costs O(rows·k·log k): seed from a sample whose size shrinks as k grows (≥ 20 rows per centre)
-    cap = max(100_000 if k <= 64 else 6_400_000 // k, 20 * k)
-    if len(X) > cap:
-        sample = X[np.sort(rng.choice(len(X), size=cap, replace=False))]
+    return min(n, max(100_000 if k <= 64 else 6_400_000 // k, 20 * k))
+
+
+def init_centroids(X: np.ndarray, k: int, seed: int, init: str = "k-means++") -> np.ndarray:
+    """Initial centroids shared by every engine (k-means++ from scikit-learn, or k random points), drawn from
+    the rows `sample_indices(len(X), seed_sample_size(...), seed)`."""
+    sample = X[sample_indices(len(X), seed_sample_size(len(X), k, init), seed)]
+    if init == "random":
+        return sample.astype(np.float32, copy=True)
     centers, _ = kmeans_plusplus(sample.astype(np.float64), k, random_state=int(seed))
     return centers.astype(np.float32)
 

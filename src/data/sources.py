@@ -7,7 +7,7 @@ user's own CSV goes through exactly the same validation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +69,27 @@ def read_csv_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def read_csv_batches(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:
+    """`read_csv_table` `rows` rows at a time (bounded memory whatever the file's size)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    _check_not_binary(path)
+    try:
+        yield from pd.read_csv(
+            path,
+            dtype=str,
+            na_values=MISSING_MARKERS,
+            keep_default_na=True,
+            skipinitialspace=True,
+            chunksize=int(rows),
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path}: the file is empty (no header, no rows)") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable CSV table ({type(exc).__name__}: {exc})") from exc
+
+
 def read_parquet_table(path: str | Path) -> pd.DataFrame:
     """Read a parquet file; anything that is not parquet raises DataError."""
     path = Path(path)
@@ -115,13 +136,27 @@ class TableSource:
     def read(self) -> pd.DataFrame:
         return read_csv_table(self.path)
 
+    def read_batches(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The raw table `rows` rows at a time, parsed like `read`."""
+        yield from read_csv_batches(self.path, rows)
+
     def load(self) -> Catalog:
+        return self._build(self.read())
+
+    def iter_catalogs(self, rows: int = 100_000) -> Iterator[Catalog]:
+        """The catalogue `rows` input rows at a time, each batch validated like `load` (bounded memory; a
+        track listed in two batches is not merged, and imputation uses each batch's own medians)."""
+        first = 0
+        for frame in self.read_batches(rows):
+            yield self._build(frame.reset_index(drop=True), first)
+            first += len(frame)
+
+    def _build(self, frame: pd.DataFrame, first_row: int = 0) -> Catalog:
         source = str(self.path)
-        frame = self.read()
         report = DataReport(source=source, rows_read=len(frame))
         if frame.empty:
             raise DataError(f"{source}: the table has a header but no data rows")
-        frame = self._canonical_columns(frame, source, report)
+        frame = self._canonical_columns(frame, source, report, first_row)
         frame = self._sample(frame)
         frame = coerce_audio_features(frame, source, report)
         if "release_year" in frame:
@@ -159,7 +194,9 @@ class TableSource:
         return Catalog(tracks=tracks, interactions=interactions, labels=labels, report=report)
 
     # -- steps -------------------------------------------------------------------------------------------------
-    def _canonical_columns(self, frame: pd.DataFrame, source: str, report: DataReport) -> pd.DataFrame:
+    def _canonical_columns(
+        self, frame: pd.DataFrame, source: str, report: DataReport, first_row: int = 0
+    ) -> pd.DataFrame:
         frame = frame.rename(columns=lambda c: str(c).strip())
         lower = {c: c.lower() for c in frame.columns}
         frame = frame.rename(columns=lower)
@@ -178,7 +215,7 @@ class TableSource:
                 )
             frame["track_id"] = frame[id_column]
         elif "track_id" not in frame.columns:
-            frame["track_id"] = [f"row-{i}" for i in range(len(frame))]
+            frame["track_id"] = [f"row-{i}" for i in range(first_row, first_row + len(frame))]
             report.notes.append("no track_id column: ids taken from row order (row-0, row-1, …)")
         ids = frame["track_id"].astype("string").str.strip()
         ids = ids.str.replace(r"^spotify:track:", "", regex=True)
@@ -259,9 +296,25 @@ class ParquetSource(TableSource):
     """A parquet file with the same columns as the CSV variant."""
 
     def read(self) -> pd.DataFrame:
-        frame = read_parquet_table(self.path)
-        # Treat the same textual missing markers as in CSVs for object columns.
-        for column in frame.columns:
-            if frame[column].dtype == object:
-                frame[column] = frame[column].replace(MISSING_MARKERS, np.nan)
-        return frame
+        return _missing_markers(read_parquet_table(self.path))
+
+    def read_batches(self, rows: int) -> Iterator[pd.DataFrame]:
+        import pyarrow.parquet as pq
+
+        path = Path(self.path)
+        if not path.is_file():
+            raise DataError(f"{path}: file not found")
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            raise DataError(f"{path}: not a readable parquet table ({type(exc).__name__}: {exc})") from exc
+        for batch in parquet.iter_batches(batch_size=int(rows)):
+            yield _missing_markers(batch.to_pandas())
+
+
+def _missing_markers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Treat the same textual missing markers as in CSVs for object columns."""
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].replace(MISSING_MARKERS, np.nan)
+    return frame

@@ -59,7 +59,7 @@ def save_embedding(embedding: Embedding, directory: str | Path, index: bool = Tr
     return path
 
 
-def _to_numpy(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+def table_arrays(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     column = table.column("vector").combine_chunks()
     dim = column.type.list_size if pa.types.is_fixed_size_list(column.type) else len(column[0])
     values = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
@@ -68,7 +68,7 @@ def _to_numpy(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 
 def load_embedding(path: str | Path, name: str | None = None) -> Embedding:
     path = Path(path)
-    ids, vectors = _to_numpy(pq.read_table(path, columns=["track_id", "vector"]))
+    ids, vectors = table_arrays(pq.read_table(path, columns=["track_id", "vector"]))
     return Embedding(name or path.stem, ids, vectors)
 
 
@@ -78,4 +78,4 @@ def iter_embedding_batches(
     """Stream (track_ids, vectors) batches from a large parquet file with bounded memory."""
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=batch_size, columns=["track_id", "vector"]):
-        yield _to_numpy(pa.Table.from_batches([batch]))
+        yield table_arrays(pa.Table.from_batches([batch]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,6 +40,18 @@ def kl_divergence(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """KL(p ‖ q) averaged over rows (the DEC clustering loss); p is a fixed target."""
     p = p.detach()
     return (p * (p.clamp_min(1e-12).log() - q.clamp_min(1e-12).log())).sum(dim=1).mean()
+
+
+def gather_rows(strategy: Any, rows: torch.Tensor, world_size: int) -> torch.Tensor:
+    """Every rank's rows, concatenated in rank order, on every rank (shards may differ in length: padded to
+    the longest for the collective, then trimmed). One rank: `rows` itself."""
+    if world_size <= 1:
+        return rows
+    sizes = strategy.all_gather(torch.tensor([len(rows)], device=rows.device)).reshape(-1).tolist()
+    padded = rows.new_zeros((int(max(sizes)), rows.shape[1]))
+    padded[: len(rows)] = rows
+    every = strategy.all_gather(padded).reshape(len(sizes), -1, rows.shape[1])
+    return torch.cat([every[r, : int(n)] for r, n in enumerate(sizes)])
 
 
 CentroidInit = Callable[[np.ndarray, int, int, int], np.ndarray]  # (codes, k, n_init, seed) -> k centroids
@@ -138,15 +151,21 @@ class DECModule(AutoencoderModule):
             raise ValueError("DEC/IDEC training needs centroid_init (the k-means for its centroids)")
         was_training = self.training
         self.eval()
-        codes = [self.encode(first_tensor(b).to(self.device)).cpu() for b in self.trainer.train_dataloader]
+        codes = [self.encode(first_tensor(b).to(self.device)) for b in self.trainer.train_dataloader]
         self.train(was_training)
-        Z = torch.cat(codes).numpy().astype(np.float64)
+        strategy = self.trainer.strategy
+        # Under DDP each rank's loader holds only its shard: k-means runs once, on rank 0, over every rank's
+        # codes, and its centroids are broadcast, so all replicas refine the same centroids.
+        Z = gather_rows(strategy, torch.cat(codes), self.trainer.world_size).cpu().numpy().astype(np.float64)
         k = min(self.hparams.n_clusters, len(Z))
-        seed = int(torch.initial_seed() % 2**31)
-        found = np.asarray(self.centroid_init(Z, k, self.hparams.kmeans_n_init, seed))
-        if found.shape != (k, Z.shape[1]):
-            raise ValueError(f"centroid_init returned shape {found.shape}, expected {(k, Z.shape[1])}")
-        centres = torch.as_tensor(found, dtype=self.centroids.dtype, device=self.device)
+        found = None
+        if self.trainer.is_global_zero:
+            seed = int(torch.initial_seed() % 2**31)
+            found = torch.as_tensor(np.asarray(self.centroid_init(Z, k, self.hparams.kmeans_n_init, seed)))
+        found = strategy.broadcast(found, src=0)
+        if tuple(found.shape) != (k, Z.shape[1]):
+            raise ValueError(f"centroid_init returned shape {tuple(found.shape)}, expected {(k, Z.shape[1])}")
+        centres = found.to(dtype=self.centroids.dtype, device=self.device)
         if k < self.hparams.n_clusters:  # tiny data: repeat centres rather than leave zeros
             centres = centres[torch.arange(self.hparams.n_clusters) % k]
         self.centroids.data.copy_(centres)
@@ -157,7 +176,9 @@ class DECModule(AutoencoderModule):
         """(total loss, reconstruction, KL) of the current phase."""
         z, recon = self.reconstruction(x, noisy)
         if not self.refining:
-            return recon, recon, torch.zeros((), device=x.device)
+            # the centroids take part with weight 0, so DDP (which needs every parameter in every loss) can
+            # train the pre-training phase without find_unused_parameters
+            return recon + 0.0 * self.centroids.sum(), recon, torch.zeros((), device=x.device)
         q = soft_assign(z, self.centroids, self.hparams.alpha)
         kl = kl_divergence(target_distribution(q), q)
         return self.hparams.recon_weight * recon + self.hparams.cluster_weight * kl, recon, kl

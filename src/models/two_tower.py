@@ -339,8 +339,8 @@ class TwoTowerModule(pl.LightningModule):
             return mean
         was = self.training
         self.eval()
-        q = torch.from_numpy(mean)
-        out = F.normalize(q + self.query_mlp(q), dim=-1).numpy()
+        q = torch.from_numpy(mean).to(self.device)  # the module may sit on a GPU (trainer=gpu validation)
+        out = F.normalize(q + self.query_mlp(q), dim=-1).cpu().numpy()
         self.train(was)
         return np.where(np.asarray(history.sum(axis=1)) > 0, out, 0.0).astype(np.float32)
 
@@ -399,7 +399,8 @@ class TwoTowerModule(pl.LightningModule):
         inputs = self.vocab.encode(tracks, dense if self.hparams.n_dense else np.zeros((len(tracks), 0)))
         was = self.training
         self.eval()
-        vecs = self.encode_inputs({k: torch.as_tensor(v) for k, v in inputs.items()}).cpu().numpy()
+        tensors = {k: torch.as_tensor(v, device=self.device) for k, v in inputs.items()}
+        vecs = self.encode_inputs(tensors).cpu().numpy()
         self.train(was)
         return vecs
 

@@ -8,16 +8,20 @@ Behind `scripts/embed.py`; also the function downstream code calls:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import pandas as pd
 import yaml
 
 from src.data.errors import DataError
 from src.data.sources import CsvSource, ParquetSource, TableSource
-from src.embeddings.store import Embedding, save_embedding
+from src.embeddings.store import Embedding
+from src.embeddings.stream import EmbeddingWriter, build_index_streaming
 from src.models.fit import encode_matrix
 from src.tasks.artifacts import available_models, load_trained
+from src.utils.io import atomic_path
 
 
 def resolve_model_name(model_dir: str | Path, name: str | None = None) -> str:
@@ -55,11 +59,25 @@ def embed_tracks(
 ) -> Embedding:
     """Embed a canonical `tracks` table (track_id + audio features) with the run's model and transformer."""
     name = resolve_model_name(model_dir, model_name)
-    trained = load_trained(model_dir, name)
+    return _embed(load_trained(model_dir, name), name, tracks, batch_size)
+
+
+def _embed(trained, name: str, tracks: pd.DataFrame, batch_size: int) -> Embedding:
     X = trained.transformer.transform(tracks)
     if hasattr(trained.module, "encode_tracks"):  # two-tower: ids/artists/albums as well as the features
         return Embedding(name, tracks["track_id"].to_numpy(), trained.module.encode_tracks(tracks, X))
     return Embedding(name, tracks["track_id"].to_numpy(), encode_matrix(trained.module, X, batch_size))
+
+
+@dataclass
+class EmbedSummary:
+    """What `embed_file` wrote: `rows` vectors of `dim` dims by model `name`, and the index when built."""
+
+    name: str
+    rows: int
+    dim: int
+    path: Path
+    index_path: Path | None = None
 
 
 def embed_file(
@@ -69,9 +87,16 @@ def embed_file(
     model_name: str | None = None,
     index: bool = False,
     batch_size: int = 8192,
-) -> Embedding:
-    """Read a CSV/parquet of audio features (same variants and checks as the data layer), embed, write
-    `output` (parquet: `track_id`, `vector`; plus `<output>.faiss` with `index=True`)."""
+    batch_rows: int = 100_000,
+    shard_rows: int = 0,
+    index_factory: str = "Flat",
+    index_train_rows: int = 100_000,
+) -> EmbedSummary:
+    """Read a CSV/parquet of audio features (same variants and checks as the data layer) `batch_rows` rows at
+    a time, embed each batch and append it to `output` (parquet: `track_id`, `vector`; with `shard_rows` > 0
+    a directory `output/` of part files), so memory stays bounded whatever the input's size. With `index`,
+    also `<output stem>.faiss`: the FAISS index `index_factory` (`Flat` = exact; `IVF4096,PQ16` and the like
+    are trained on `index_train_rows` sampled vectors)."""
     output = Path(output)
     if output.suffix != ".parquet":
         raise DataError(f"{output}: output must be a .parquet file")
@@ -79,7 +104,22 @@ def embed_file(
         path = Path(source)
         source = ParquetSource(str(path)) if path.suffix == ".parquet" else CsvSource(str(path))
     name = resolve_model_name(model_dir, model_name)  # fail on a bad model_dir before reading a large file
-    catalog = source.load()
-    embedding = embed_tracks(model_dir, catalog.tracks, name, batch_size)
-    save_embedding(Embedding(output.stem, embedding.track_ids, embedding.vectors), output.parent, index=index)
-    return embedding
+    trained = load_trained(model_dir, name)
+    writer = EmbeddingWriter(output, shard_rows)
+    dim = 0
+    try:
+        for catalog in source.iter_catalogs(batch_rows):
+            part = _embed(trained, name, catalog.tracks, batch_size)
+            writer.write(part.track_ids, part.vectors)
+            dim = part.dim
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    summary = EmbedSummary(name, writer.rows, dim, output)
+    if index:
+        built = build_index_streaming(output, index_factory, index_train_rows)
+        summary.index_path = output.with_suffix(".faiss")
+        with atomic_path(summary.index_path) as tmp:
+            faiss.write_index(built, str(tmp))
+    return summary

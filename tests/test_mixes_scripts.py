@@ -168,3 +168,30 @@ def test_mixes_from_a_collected_spotify_library(tmp_path):
         summary, mixes = _mixes(out)
         assert summary["listener"]["matched_by_id"] == 24 and summary["history_tracks"] == 24
         assert not set(api.saved) & {t for m in mixes for t in m["track_ids"]}
+
+        # publish the mixes like any playlist; a second mixes run publishing again leaves one copy of each
+        again = tmp_path / "mixes2"
+        result = run_script(
+            "mixes.py",
+            f"run_dir={run}",
+            *_data(catalogue),
+            f"listener.library={tmp_path / 'library'}",
+            *MIX,
+            f"hydra.run.dir={again}",
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        before = len(api.user_playlists())
+        for n, run_dir in enumerate((out, again)):
+            result = run_script(
+                "spotify_publish.py",
+                *spotify_overrides(api, token),
+                f"run_dir={run_dir}",
+                "kinds=[mix]",
+                f"hydra.run.dir={tmp_path / f'pub{n}'}",
+                env=spotify_env(api),
+                timeout=120,
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+        published = [p for p in api.user_playlists() if p["name"].startswith("Playlist Lab · Mix")]
+        assert len(api.user_playlists()) == before + len(mixes) == before + len(published)
+        assert sorted(p["name"] for p in published) == sorted(f"Playlist Lab · {m['name']}" for m in mixes)

@@ -23,6 +23,7 @@ from src.data.errors import DataError
 from src.spotify.account import SIGNATURE, AccountIndex, my_playlists, stable_id, tag
 from src.spotify.client import call, next_page
 from src.spotify.ids import is_spotify_id
+from src.spotify.run_exports import export_dir
 from src.spotify.versions import first_per_song
 from src.utils.io import write_json
 
@@ -34,12 +35,13 @@ DESCRIPTION_LIMIT = 300
 
 
 def load_playlists(run_dir: str | Path, kinds: list[str] | None = None) -> list[dict[str, Any]]:
-    """`playlists/playlists.json` of a pipeline run (optionally only some kinds)."""
-    path = Path(run_dir) / "playlists" / "playlists.json"
+    """`playlists/playlists.json` of a pipeline run, or `mixes/playlists.json` of a mixes run (optionally
+    only some kinds)."""
+    path = export_dir(run_dir) / "playlists.json"
     if not path.is_file():
         raise DataError(
             f"{path}: not found; run_dir must be a pipeline run directory (scripts/pipeline.py "
-            "hydra.run.dir=DIR writes DIR/playlists/playlists.json)"
+            "hydra.run.dir=DIR writes DIR/playlists/playlists.json) or a scripts/mixes.py run (DIR/mixes/)"
         )
     try:
         playlists = json.loads(path.read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ import pandas as pd
 from src.data.errors import DataError
 from src.data.songs import song_keys
 from src.data.sources import read_csv_table, read_parquet_table
+from src.spotify.run_exports import export_dir
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,11 @@ def song_key_map(tracks: pd.DataFrame) -> dict[str, str]:
 
 
 def load_song_keys(run_dir: str | Path, tracks: str | Path | None = None) -> dict[str, str]:
-    """Song keys from `tracks` if given, else from the run's `playlists/playlists.csv`; empty (with a warning)
+    """Song keys from `tracks` if given, else from the run's `playlists/playlists.csv` (`mixes/` for mixes); empty (with a warning)
     when the run has no usable such table, so publishing still works, without the version check."""
     if tracks:
         return song_key_map(read_track_names(tracks))  # asked for explicitly: a bad table is an error
-    path = Path(run_dir) / "playlists" / "playlists.csv"
+    path = export_dir(run_dir) / "playlists.csv"
     try:
         return song_key_map(read_track_names(path))
     except DataError as exc:

@@ -238,7 +238,7 @@ def run_publish(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     playlists = publish_mod.load_playlists(run_dir, list(cfg.kinds) if cfg.kinds else None)
     if not playlists:
         raise DataError(f"{run_dir}: no playlists of kinds {list(cfg.kinds)} to publish")
-    manifest = publish_mod.Manifest(cfg.manifest or run_dir / "playlists" / "spotify_manifest.json")
+    manifest = publish_mod.Manifest(cfg.manifest or publish_mod.export_dir(run_dir) / "spotify_manifest.json")
     client = connect(settings_from_cfg(cfg), needs_user=True)
     user = call(client, client.me)["id"]
     song_keys = load_song_keys(run_dir, cfg.get("tracks"))

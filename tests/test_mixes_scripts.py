@@ -195,3 +195,30 @@ def test_mixes_from_a_collected_spotify_library(tmp_path):
         published = [p for p in api.user_playlists() if p["name"].startswith("Playlist Lab · Mix")]
         assert len(api.user_playlists()) == before + len(mixes) == before + len(published)
         assert sorted(p["name"] for p in published) == sorted(f"Playlist Lab · {m['name']}" for m in mixes)
+
+
+def test_evaluate_mixes_writes_the_three_ways_side_by_side(tmp_path):
+    frame = synthetic_tracks(n=300)
+    frame["playlist_id"] = frame["playlist_genre"] + "-" + (frame.index % 4).astype(str)
+    path = tmp_path / "tracks.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "ev"
+    result = run_script(
+        "evaluate_mixes.py",
+        *_data(path),
+        "fill_with=rp3beta",
+        "space=audio",
+        "split_seeds=[0]",
+        "n=20",
+        "catalogue_k=4",
+        "tastes.min_size=4",
+        f"hydra.run.dir={out}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    for way in ("mixes", "chunked", "catalogue"):
+        assert 0 <= metrics[f"{way}/mix_recall@20"] <= 1 and metrics[f"{way}/mix_coherence"] > 0
+        assert metrics[f"{way}/novelty"] == 1.0 and 0 < metrics[f"{way}/artist_diversity"] <= 1
+    assert metrics["listeners"] == 12 and metrics["mixes/mixes_per_listener"] >= 1
+    table = (out / "mix_table.md").read_text()
+    assert "| mixes |" in table and "| chunked |" in table and "| catalogue |" in table

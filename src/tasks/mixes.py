@@ -153,7 +153,10 @@ def run_vectors(run_dir: Path, tracks: pd.DataFrame, name: str | None) -> tuple[
 
 
 def taste_names(tracks: pd.DataFrame, rows: np.ndarray, labels: np.ndarray, seed: int) -> pd.DataFrame:
-    """Profiles and names of the tastes, measured against the catalogue (a seeded sample of it)."""
+    """Profiles and names of the tastes: against the listener's other tastes when there are several (what sets
+    each apart, as sub-clusters are named against their parent), else against the catalogue (a seeded sample)."""
+    if labels.max(initial=0) > 0:
+        return interpret_clusters(tracks.iloc[rows].reset_index(drop=True), labels).profiles
     rng = np.random.default_rng(seed)
     others = np.setdiff1d(np.arange(len(tracks)), rows)
     sample = rng.choice(others, min(NAME_SAMPLE, len(others)), replace=False) if len(others) else others
@@ -164,9 +167,13 @@ def taste_names(tracks: pd.DataFrame, rows: np.ndarray, labels: np.ndarray, seed
 
 
 def mix_profiles(tracks: pd.DataFrame, playlists: list[Playlist]) -> pd.DataFrame:
-    """Mean catalogue z-score per feature of each mix (rows: mix names)."""
+    """Mean catalogue z-score per feature of each mix, in the shape of the cluster profiles (`z_<feature>`)."""
     z = zscores(tracks).set_axis(tracks["track_id"].astype(str))
-    return pd.DataFrame({p.name: z.loc[p.track_ids].mean() for p in playlists}).T
+    rows = [
+        {"cluster": i + 1, "name": p.name, **{f"z_{f}": float(v) for f, v in z.loc[p.track_ids].mean().items()}}
+        for i, p in enumerate(playlists)
+    ]
+    return pd.DataFrame(rows)
 
 
 def interaction_matrix(interactions: pd.DataFrame, tracks: pd.DataFrame) -> sp.csr_matrix:
@@ -199,14 +206,15 @@ def run_mixes(cfg: DictConfig, run_dir: Path, out_dir: Path) -> dict[str, Any]:
     [mixes] = fill_mixes(model, [listener], info, spec, [[spec.size] * listener.n_tastes], vectors=vectors)
     profiles = taste_names(tracks, found.rows, labels, int(cfg.seed))
     names = dict(zip(profiles["cluster"], profiles["name"], strict=True))
+    artists = dict(zip(profiles["cluster"], profiles.get("top_artists", pd.Series(dtype=str)), strict=False))
     playlists = [
         make_playlist(
             tracks.iloc[mix],
             f"mix{t + 1:02d}",
             f"Mix {t + 1} · {names.get(t, 'your tracks')}",
             "mix",
-            f"{int((labels == t).sum())} of your tracks in this taste · {used} · "
-            f"{int(info.cold[mix].sum())} new releases",
+            f"From {int((labels == t).sum())} of your tracks ({artists.get(t) or 'various artists'}) · "
+            f"filled by {used} · {int(info.cold[mix].sum())} new releases",
             order=bool(cfg.order),
             target_minutes=spec.minutes,
         )

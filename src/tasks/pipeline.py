@@ -19,6 +19,7 @@ from src.cluster import KChoice, choose_k, fit_kmeans, interpret_clusters, reclu
 from src.cluster.interpret import Interpretation
 from src.cluster.kmeans import KMeansResult
 from src.data.features import FeatureConfig, FeatureTransformer
+from src.data.songs import duplicate_song_rate, song_keys
 from src.data.sources import Catalog
 from src.data.split import split_interactions
 from src.embeddings.store import Embedding, build_index, save_embedding
@@ -239,9 +240,11 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     )
 
 
-def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd.DataFrame]:
+def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd.DataFrame, pd.Series]:
+    """Cluster, sub-cluster and seeded playlists (one version per song), exported; also the song keys."""
     p = cfg.playlists
     tracks, X = run.catalog.tracks, run.embedding.vectors
+    keys = song_keys(tracks)  # once per run: every builder de-duplicates with the same keys
     sub_names: dict[tuple[int, int], str] = {}
     for c in np.unique(run.clusters["cluster"]):
         mask = (run.clusters["cluster"] == c).to_numpy()
@@ -259,16 +262,26 @@ def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd
         target_minutes=p.target_minutes,
         include_subclusters=p.subclusters,
         order=p.order,
+        keys=keys,
     )
     seeds = list(p.seeds) or default_seeds(tracks, p.n_auto_seeds)
-    playlists += seeded_playlists(tracks, X, seeds, size=p.seeded_size, order=p.order, index=build_index(X))
+    playlists += seeded_playlists(
+        tracks, X, seeds, size=p.seeded_size, order=p.order, index=build_index(X), keys=keys
+    )
     table = export_playlists(playlists, tracks, run.run_dir / "playlists")
-    return playlists, table
+    return playlists, table, pd.Series(keys.to_numpy(), index=tracks["track_id"].astype(str).to_numpy())
 
 
-def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
-    """transition_smoothness before vs after ordering (docs/evaluation.md), and duration_error when targeted."""
-    out: dict[str, float] = {"n_playlists": len(playlists)}
+def playlist_metrics(playlists: list[Playlist], key_of: pd.Series) -> dict[str, float]:
+    """transition_smoothness before vs after ordering, duplicate_song_rate (docs/evaluation.md), the duplicate
+    versions the builders skipped, and duration_error when targeted. `key_of` maps track id → song key."""
+    used = {t for p in playlists for t in p.track_ids}
+    keys = key_of[key_of.index.isin(used)].to_dict()  # only the tracks in playlists, not the catalogue
+    out: dict[str, float] = {
+        "n_playlists": len(playlists),
+        "duplicate_song_rate": duplicate_song_rate((p.track_ids for p in playlists), keys),
+        "duplicate_versions_skipped": int(sum(p.versions_skipped for p in playlists)),
+    }
     for key, name in (("tempo_bpm", "tempo_bpm"), ("camelot", "camelot"), ("energy", "energy")):
         out[f"transition_{name}_before"] = float(np.mean([p.smoothness_before[key] for p in playlists]))
         out[f"transition_{name}_after"] = float(np.mean([p.smoothness_after[key] for p in playlists]))
@@ -284,8 +297,8 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     logger = start_logger(cfg)
     try:
         run = run_clustering(cfg, run_dir)
-        playlists, table = make_playlists(cfg, run)
-        metrics = {**run.metrics, **playlist_metrics(playlists)}
+        playlists, table, key_of = make_playlists(cfg, run)
+        metrics = {**run.metrics, **playlist_metrics(playlists, key_of)}
         before = {
             k: float(np.mean([p.smoothness_before[k] for p in playlists]))
             for k in ("tempo_bpm", "camelot", "energy")

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from src.cluster import KChoice, choose_k, fit_kmeans, interpret_clusters, recluster
 from src.cluster.interpret import Interpretation
 from src.cluster.kmeans import KMeansResult
+from src.data.errors import DataError
 from src.data.features import FeatureConfig, FeatureTransformer
 from src.data.songs import duplicate_song_rate, song_keys
 from src.data.sources import Catalog
@@ -38,10 +39,13 @@ from src.report.html import write_report
 from src.tasks.embed.context import EmbedContext
 from src.tasks.embed.provenance import learned_from_playlists
 from src.tasks.fixed_k import FixedKClusterings
+from src.tasks.staging import staged
 from src.tasks.tracking import start_logger
 from src.utils.io import write_json, write_parquet
 
 log = logging.getLogger(__name__)
+
+MIN_TRACKS = 2  # fewer usable tracks than this: nothing to cluster, exit 2 (docs/robustness.md)
 
 
 @dataclass
@@ -64,7 +68,16 @@ class ClusterRun:
 
 
 def load_catalog(cfg: DictConfig) -> Catalog:
-    return instantiate(cfg.data, _convert_="all").load()
+    """The configured source's tables; a catalogue too small to cluster is bad input (DataError, exit 2)."""
+    catalog = instantiate(cfg.data, _convert_="all").load()
+    n = len(catalog.tracks)
+    if n < MIN_TRACKS:
+        report = catalog.report
+        lost = f" ({report.rows_read} rows read; dropped: {report.dropped})" if report.dropped else ""
+        raise DataError(
+            f"{report.source}: {n} usable track{'s' * (n != 1)}{lost}; clustering needs at least {MIN_TRACKS}"
+        )
+    return catalog
 
 
 def prepare_features(
@@ -93,17 +106,29 @@ def make_embedding(cfg: DictConfig, ctx: EmbedContext) -> Embedding:
     return embedding
 
 
+def distinct_points(X: np.ndarray, limit: int) -> int:
+    """Number of distinct rows of `X`, counted only up to `limit` (a large catalogue is not scanned)."""
+    if len(X) > 4 * limit:
+        return len(X)
+    return min(len(np.unique(X, axis=0)), len(X))
+
+
 def cluster_embedding(
     cfg: DictConfig, X: np.ndarray, seed: int, progress: bool
 ) -> tuple[KChoice | None, KMeansResult]:
-    """Choose k (elbow knee, or the configured int) and fit the final k-means."""
+    """Choose k (elbow knee, or the configured int) and fit the final k-means.
+
+    k never exceeds the number of distinct points (a tiny or repetitive catalogue): the elbow's grid stops at
+    one less (silhouette needs it), a configured k is lowered to it, with a warning.
+    """
     c = cfg.cluster
     choice = None
+    n_distinct = distinct_points(X, max(int(c.k_max), 1 if str(c.k) == "auto" else int(c.k)))
     if str(c.k) == "auto":
         choice = choose_k(
             X,
             c.k_min,
-            c.k_max,
+            min(int(c.k_max), n_distinct - 1),
             engine=c.engine,
             seed=seed,
             n_init=c.elbow_n_init,
@@ -114,7 +139,11 @@ def cluster_embedding(
         k = choice.k
     else:
         k = int(c.k)
-        log.info("k=%d fixed by configuration", k)
+        if k > n_distinct:
+            log.warning("cluster.k=%d but only %d distinct tracks: k=%d", k, n_distinct, n_distinct)
+            k = n_distinct
+        else:
+            log.info("k=%d fixed by configuration", k)
     result = fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
     log.info(
         "k-means (%s): k=%d, inertia %.6g, %d iterations", result.engine, k, result.inertia, result.n_iter
@@ -294,6 +323,14 @@ def playlist_metrics(playlists: list[Playlist], key_of: pd.Series) -> dict[str, 
 
 
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    """The whole run; its artifacts join `run_dir` only if it succeeds (`tasks/staging.py`)."""
+    with staged(run_dir) as stage:
+        metrics = _run_pipeline(cfg, stage)
+    log.info("report: %s", (Path(run_dir) / "report.html").resolve())
+    return metrics
+
+
+def _run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     logger = start_logger(cfg)
     try:
         run = run_clustering(cfg, run_dir)
@@ -311,7 +348,7 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             before, after, run_dir / "figures" / "transitions.png"
         )
         notes = [run.choice.reason if run.choice else f"k={run.result.k} fixed by configuration"]
-        report = write_report(
+        write_report(
             run_dir / "report.html",
             title="Playlist Lab report",
             subtitle=(
@@ -337,7 +374,6 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             if run.comparison is not None:
                 logger.log_table("embedding_comparison", run.comparison.reset_index())
             logger.finish()
-        log.info("report: %s", report.resolve())
         return metrics
     except BaseException:
         if logger is not None:

@@ -73,8 +73,9 @@ def test_no_archetype_when_no_rule_holds():
 
 
 def test_demo_clusters_archetypes_pass_their_rules(bundled_tracks):
-    """The demo's clustering (raw features, sklearn k-means, seed 0) at k around the demo's elbow: every
-    cluster's archetype meets its rule on the cluster's own profile, and most clusters get an archetype."""
+    """The demo's clustering (`make demo`: raw features, sklearn k-means, seed 0, n_init 10, its elbow's k=11)
+    and a finer one: every cluster's archetype meets its rule on the cluster's own profile, and most clusters
+    get an archetype. The demo's EDM cluster (energy +0.65 z) used to be "chill / ambient"."""
     from src.cluster import fit_kmeans
     from src.data.features import FeatureConfig, FeatureTransformer
 
@@ -88,6 +89,9 @@ def test_demo_clusters_archetypes_pass_their_rules(bundled_tracks):
             assert passes(row.archetype, z), (k, row.cluster, row.archetype, z.round(2).to_dict())
             assert not (row.archetype == "chill / ambient" and z["energy"] > 0.3)
         assert (profiles["archetype"] != NO_ARCHETYPE).mean() >= 0.5, profiles["archetype"].tolist()
+        if k == 11:
+            edm = profiles.loc[profiles["top_artists"].str.startswith("Dimitri Vegas & Like Mike")].iloc[0]
+            assert edm["z_energy"] > 0.6 and edm["archetype"] == "instrumental / electronic"
 
 
 def test_interpret_profiles_and_summary(synthetic_csv):

@@ -20,7 +20,7 @@ NO_ARCHETYPE = "no clear archetype"
 ARCHETYPE_RULES: dict[str, tuple[str, ...]] = {
     "party-like": ("danceability > 0", "energy > 0", "valence > 0", "acousticness < 0"),
     "workout / intense": ("energy > 0.3", "tempo > 0", "acousticness < 0"),
-    "rock-like": ("energy > 0.3", "danceability < 0", "acousticness < 0"),
+    "hard / driving": ("energy > 0.3", "danceability < 0", "acousticness < 0"),
     "rap / spoken": ("speechiness > 0.5",),
     "instrumental / electronic": ("instrumentalness > 0.5", "energy > 0", "acousticness < 0"),
     "chill / ambient": ("energy < -0.3", "loudness < 0"),
@@ -44,7 +44,7 @@ ARCHETYPES: dict[str, dict[str, float]] = {
     "rap / spoken": {"speechiness": 1.0, "danceability": 0.5, "instrumentalness": -0.3},
     "acoustic ballad": {"acousticness": 1.0, "energy": -0.8, "instrumentalness": -0.5, "tempo": -0.3},
     "workout / intense": {"energy": 1.0, "loudness": 1.0, "tempo": 0.7, "acousticness": -0.7},
-    "rock-like": {
+    "hard / driving": {
         "energy": 1.0,
         "loudness": 0.7,
         "danceability": -0.7,

@@ -20,17 +20,19 @@ from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 @clean_errors
 def main(cfg: DictConfig) -> float:
     from src.tasks.pipeline import run_clustering
+    from src.tasks.staging import staged
     from src.tasks.tracking import start_logger
     from src.utils.io import write_json
 
     logger = start_logger(cfg)
-    run = run_clustering(cfg, run_dir())
-    write_json(run.run_dir / "metrics.json", run.metrics)
-    if logger is not None:
-        logger.log_metrics(run.metrics)
-        logger.log_figures(run.figures)
-        logger.finish()
-    print(f"clusters: {run.run_dir.resolve() / 'clusters.parquet'}")
+    with staged(run_dir()) as stage:  # a failed run leaves no partial artifacts
+        run = run_clustering(cfg, stage)
+        write_json(stage / "metrics.json", run.metrics)
+        if logger is not None:
+            logger.log_metrics(run.metrics)
+            logger.log_figures(run.figures)
+            logger.finish()
+    print(f"clusters: {run_dir().resolve() / 'clusters.parquet'}")
     return float(run.metrics.get("silhouette", float("nan")))
 
 

@@ -59,8 +59,10 @@ def test_pipeline_on_bundled_sample(tmp_path, bundled_sample):
         "transition_tempo_bpm_before",
         "transition_tempo_bpm_after",
         "transition_camelot_after",
+        "duplicate_versions_skipped",
     ):
         assert key in metrics, key
+    assert metrics["duplicate_song_rate"] == 0.0  # one version per song in every playlist
     assert metrics["transition_tempo_bpm_after"] < metrics["transition_tempo_bpm_before"]
     assert (run_dir / "split.parquet").exists()
     assert "Traceback" not in result.stderr

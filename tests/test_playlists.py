@@ -110,3 +110,95 @@ def test_cluster_and_seeded_playlists_export(tmp_path, synthetic_csv):
     text = (tmp_path / f"c00-{slug('zero')}.m3u8").read_text()
     assert text.startswith("#EXTM3U\n#PLAYLIST:zero\n#EXTINF:")
     assert text.count("spotify:track:") == 12
+
+
+def _versions_catalogue(n: int = 40) -> pd.DataFrame:
+    """A catalogue where tracks 0-5 are six versions of one song (remaster, radio edit, …), nearest the centre."""
+    tracks = pd.DataFrame(
+        {
+            "track_id": [f"t{i:02d}" for i in range(n)],
+            "name": ["Dynamite", "Dynamite - Radio Edit", "Dynamite - Remastered 2011", "Dynamite (feat. X)"]
+            + ["Dynamite - Single Version", "DYNAMITE"]
+            + [f"Song {i}" for i in range(6, n)],
+            "artist": ["Gareth Emery"] * 6 + [f"Artist {i}" for i in range(6, n)],
+            "popularity": [10, 80, 5, 20, 30, 40] + [50] * (n - 6),
+            "tempo": np.linspace(90, 130, n),
+            "energy": np.linspace(0.2, 0.9, n),
+            "key": np.arange(n) % 12,
+            "mode": np.arange(n) % 2,
+            "duration_ms": np.full(n, 180_000),
+        }
+    )
+    return tracks
+
+
+def test_playlists_hold_each_song_once_and_keep_their_length():
+    from src.data.songs import duplicate_song_rate, song_keys
+
+    tracks = _versions_catalogue()
+    X = np.r_[np.zeros((6, 2)), np.arange(1, 35)[:, None] * np.ones((34, 2))].astype(np.float32)
+    clusters = pd.DataFrame(
+        {
+            "track_id": tracks["track_id"],
+            "cluster": 0,
+            "subcluster": np.arange(40) % 2,
+            "distance": np.linalg.norm(X, axis=1),
+        }
+    )
+    keys = song_keys(tracks)
+    key_of = dict(zip(tracks["track_id"], keys, strict=True))
+    playlists = cluster_playlists(tracks, X, clusters, {0: "zero"}, {}, max_tracks=10, keys=keys)
+    whole = playlists[0]
+    assert len(whole.track_ids) == 10  # the length is kept: de-duplicated before the cut
+    assert duplicate_song_rate([p.track_ids for p in playlists], key_of) == 0.0
+    assert "t01" in whole.track_ids  # the most popular version of the song
+    assert not {"t00", "t02", "t03", "t04", "t05"} & set(whole.track_ids)
+    assert whole.versions_skipped == 5
+    by_minutes = cluster_playlists(tracks, X, clusters, {0: "zero"}, {}, target_minutes=30, keys=keys)
+    assert len(by_minutes[0].track_ids) == 10 and by_minutes[0].minutes == 30.0
+    seeded = seeded_playlists(tracks, X, ["t00", "t20"], size=8, keys=keys)
+    for p in seeded:
+        assert len(p.track_ids) == 8 and duplicate_song_rate([p.track_ids], key_of) == 0.0
+    assert seeded[0].track_ids.count("t00") == 1 and not {"t01", "t02"} & set(seeded[0].track_ids)
+    assert seeded[0].versions_skipped == 5
+
+
+def test_bundled_demo_size_playlists_have_no_repeated_song(bundled_tracks):
+    """The whole bundled catalogue, clustered at the demo's scale: no playlist repeats a song, and without the
+    song keys (every track its own song) the same playlists would (so the check has teeth)."""
+    from src.cluster import fit_kmeans
+    from src.data.features import FeatureConfig, FeatureTransformer
+    from src.data.songs import duplicate_song_rate, song_keys
+
+    tracks = bundled_tracks
+    X = FeatureTransformer(FeatureConfig()).fit_transform(tracks)
+    result = fit_kmeans(X, 12, engine="sklearn", seed=0, n_init=1)
+    sub = fit_kmeans(X, 24, engine="sklearn", seed=0, n_init=1).labels % 3
+    clusters = pd.DataFrame(
+        {
+            "track_id": tracks["track_id"],
+            "cluster": result.labels,
+            "subcluster": sub,
+            "distance": np.linalg.norm(X - result.centroids[result.labels], axis=1),
+        }
+    )
+    names = {c: f"c{c}" for c in range(12)}
+    keys = song_keys(tracks)
+    key_of = dict(zip(tracks["track_id"], keys, strict=True))
+    seeds = default_seeds(tracks, 3)
+    playlists = cluster_playlists(tracks, X, clusters, names, {}, max_tracks=30, keys=keys)
+    playlists += seeded_playlists(tracks, X, seeds, size=25, keys=keys)
+    assert duplicate_song_rate([p.track_ids for p in playlists], key_of) == 0.0
+    for p in playlists:
+        if p.kind == "seeded":
+            continue
+        members = (clusters["cluster"] == p.cluster).to_numpy()
+        if p.subcluster is not None:
+            members = members & (clusters["subcluster"] == p.subcluster).to_numpy()
+        assert len(p.track_ids) == min(30, keys[members].nunique()), p.playlist_id  # full length kept
+    assert all(len(p.track_ids) == 25 for p in playlists if p.kind == "seeded")
+    naive_keys = tracks["track_id"].astype(str).map(lambda t: f"id:{t}")
+    naive_keys.index = tracks.index
+    naive = cluster_playlists(tracks, X, clusters, names, {}, max_tracks=30, keys=naive_keys)
+    assert duplicate_song_rate([p.track_ids for p in naive], key_of) > 0.0
+    assert sum(p.versions_skipped for p in playlists) > 0

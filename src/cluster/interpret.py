@@ -1,7 +1,8 @@
 """Cluster interpretation: z-score profiles, readable names, archetypes and cluster-to-cluster distances.
 
 Profiles are always computed on the z-scored audio features, whatever space was clustered, so a cluster of a
-learned embedding is described in the same musical terms as a raw one.
+learned embedding is described in the same musical terms as a raw one. Archetypes come from the rule table in
+`archetypes.py`: a cluster is only called "party-like" when its own profile meets that rule.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import pdist, squareform
 
+from src.cluster.archetypes import archetype_scores, choose_archetype
 from src.data.schema import AUDIO_FEATURES
 
 PROFILE_FEATURES: tuple[str, ...] = tuple(f for f in AUDIO_FEATURES if f != "key")
@@ -29,24 +31,6 @@ TRAIT_WORDS: dict[str, tuple[str, str]] = {
     "valence": ("upbeat mood", "dark mood"),
     "tempo": ("fast", "slow"),
     "duration_ms": ("long tracks", "short tracks"),
-}
-
-# Directions in z-score space; a cluster's closeness is the cosine between its profile and the direction.
-ARCHETYPES: dict[str, dict[str, float]] = {
-    "jazz-like": {"tempo": -0.5, "energy": -1.0, "acousticness": 1.0, "instrumentalness": 1.0},
-    "party-like": {"tempo": 0.5, "energy": 1.0, "danceability": 1.0, "acousticness": -1.0, "valence": 1.0},
-    "chill / ambient": {
-        "energy": -1.0,
-        "loudness": -1.0,
-        "instrumentalness": 0.7,
-        "tempo": -0.4,
-        "valence": -0.5,
-    },
-    "rap / spoken": {"speechiness": 1.0, "danceability": 0.5, "instrumentalness": -0.3},
-    "acoustic ballad": {"acousticness": 1.0, "energy": -0.8, "instrumentalness": -0.5, "tempo": -0.3},
-    "workout / intense": {"energy": 1.0, "loudness": 1.0, "tempo": 0.7, "acousticness": -0.7},
-    "live recording": {"liveness": 1.0, "speechiness": 0.3},
-    "melancholic": {"valence": -1.0, "mode": -0.4, "energy": -0.4, "danceability": -0.4},
 }
 
 
@@ -79,15 +63,8 @@ def name_from_profile(z: pd.Series, max_traits: int = 3, threshold: float = 0.25
 
 
 def closest_archetype(z: pd.Series) -> tuple[str, float, dict[str, float]]:
-    """Best archetype by cosine similarity, its score, and the score of every archetype."""
-    scores = {}
-    zn = np.linalg.norm(z.to_numpy()) or 1.0
-    for name, direction in ARCHETYPES.items():
-        vec = pd.Series(0.0, index=z.index)
-        for feature, weight in direction.items():
-            if feature in vec.index:
-                vec[feature] = weight
-        scores[name] = float(z.dot(vec) / (zn * (np.linalg.norm(vec.to_numpy()) or 1.0)))
+    """Archetype direction closest to `z` by cosine, whether or not its rule holds (see `choose_archetype`)."""
+    scores = archetype_scores(z)
     best = max(scores, key=scores.get)
     return best, scores[best], scores
 
@@ -106,7 +83,7 @@ def interpret_clusters(tracks: pd.DataFrame, labels: np.ndarray, top_artists: in
     rows = []
     for c, profile in means.iterrows():
         members = tracks.loc[labels == c]
-        archetype, score, _ = closest_archetype(profile)
+        archetype, score, why = choose_archetype(profile)
         row = {
             "cluster": int(c),
             "size": len(members),
@@ -114,6 +91,7 @@ def interpret_clusters(tracks: pd.DataFrame, labels: np.ndarray, top_artists: in
             "name": name_from_profile(profile),
             "archetype": archetype,
             "archetype_score": round(score, 3),
+            "archetype_rule": why,  # the archetype's conditions with this cluster's values, for the reader
         }
         if years is not None and years[labels == c].notna().any():
             yc = years[labels == c]

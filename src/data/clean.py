@@ -1,18 +1,22 @@
 """Parse the usual variants of Spotify feature dumps into canonical numeric columns.
 
 Accepted: key as 0–11 or note names (C, C#, Db, …), mode as 0/1 or Major/Minor, missing markers
-(`?`, empty, `NA`, `NaN`), exponent notation, `duration_ms <= 0` and `tempo = 0` as missing.
+(`?`, empty, `NA`, `NaN`), exponent notation, `duration_ms <= 0` and `tempo = 0` as missing. Values that are not
+finite (`inf`) or outside a feature's plausible range (`1e308`) are unusable too: missing, counted and logged.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import pandas as pd
 
 from src.data.errors import DataError, format_rows
 from src.data.report import DataReport
-from src.data.schema import AUDIO_FEATURES, UNIT_INTERVAL_FEATURES
+from src.data.schema import AUDIO_FEATURES, PLAUSIBLE_RANGES, UNIT_INTERVAL_FEATURES
 
+log = logging.getLogger(__name__)
 MISSING_MARKERS = ["?", "", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-"]
 
 _NOTE_TO_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -92,12 +96,51 @@ def coerce_audio_features(frame: pd.DataFrame, source: str, report: DataReport) 
                 f"{source}: column '{column}' is not numeric ({int(bad_text.sum())} of {len(raw)} values, "
                 f"e.g. {example!r} at rows {format_rows(rows)})"
             )
-        if column == "duration_ms" or column == "tempo":
-            numeric = numeric.where(numeric > 0)
-        elif column in UNIT_INTERVAL_FEATURES:
-            numeric = numeric.where((numeric >= 0) & (numeric <= 1))
-        out[column] = numeric
+        out[column] = usable_values(numeric, column, source, report, raw.notna())
     return out
+
+
+def valid_range(column: str) -> tuple[float, float] | None:
+    """The inclusive range of usable values of a numeric column, if it has one."""
+    if column in UNIT_INTERVAL_FEATURES:
+        return 0.0, 1.0
+    return PLAUSIBLE_RANGES.get(column)
+
+
+def usable_values(
+    numeric: pd.Series, column: str, source: str, report: DataReport, given: pd.Series | None = None
+) -> pd.Series:
+    """`numeric` with unusable values (text, ±inf, out of range, duration/tempo ≤ 0) set missing.
+
+    `given` marks the cells that held a value in the file; those now missing are counted in the report and
+    logged with their file line numbers, so a user can find them.
+    """
+    numeric = numeric.where(np.isfinite(numeric))
+    bounds = valid_range(column)
+    if bounds is not None:
+        low, high = bounds
+        numeric = numeric.where((numeric >= low) & (numeric <= high))
+    if column in {"duration_ms", "tempo"}:
+        numeric = numeric.where(numeric > 0)
+    if given is not None:
+        lost = (given & numeric.isna()).to_numpy()
+        if lost.any():
+            rows = (np.flatnonzero(lost) + 2).tolist()
+            reason = "not numeric or not finite"
+            if bounds is not None:
+                reason += f" or outside [{bounds[0]:g}, {bounds[1]:g}]"
+            if column in {"duration_ms", "tempo"}:
+                reason += " or not positive"
+            log.warning(
+                "%s: column '%s': %d values %s → missing (rows %s)",
+                source,
+                column,
+                len(rows),
+                reason,
+                format_rows(rows),
+            )
+            report.unusable_values(column, len(rows))
+    return numeric
 
 
 def apply_missing_policy(

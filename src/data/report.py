@@ -20,6 +20,9 @@ class DataReport:
     dropped: dict[str, int] = field(default_factory=dict)
     imputed: dict[str, int] = field(default_factory=dict)
     parsed: dict[str, int] = field(default_factory=dict)
+    unusable: dict[str, int] = field(
+        default_factory=dict
+    )  # values turned missing per column (text, inf, range)
     notes: list[str] = field(default_factory=list)
 
     def drop(self, reason: str, n: int) -> None:
@@ -29,6 +32,10 @@ class DataReport:
     def impute(self, column: str, n: int) -> None:
         if n:
             self.imputed[column] = self.imputed.get(column, 0) + int(n)
+
+    def unusable_values(self, column: str, n: int) -> None:
+        if n:
+            self.unusable[column] = self.unusable.get(column, 0) + int(n)
 
     def parse(self, what: str, n: int) -> None:
         if n:

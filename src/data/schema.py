@@ -32,6 +32,17 @@ UNIT_INTERVAL_FEATURES: tuple[str, ...] = (
     "valence",
 )
 
+# Plausible ranges of the unbounded features (inclusive; duration and tempo must also be > 0). Values outside
+# them (1e308, a loudness of +400 dB) are unusable like text: they become missing and the missing policy counts
+# them; left in, one such value turns every z-score of its column into 0 or NaN.
+PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "loudness": (-100.0, 20.0),  # dB; Spotify reports about -60 … +5
+    "tempo": (0.0, 1000.0),  # BPM
+    "duration_ms": (0.0, 86_400_000.0),  # one day
+    "time_signature": (0.0, 16.0),
+    "popularity": (0.0, 1_000_000.0),
+}
+
 # Aliases seen in public Spotify feature dumps → canonical names.
 COLUMN_ALIASES: dict[str, str] = {
     "id": "track_id",

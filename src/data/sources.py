@@ -6,6 +6,8 @@ user's own CSV goes through exactly the same validation.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from src.data.clean import MISSING_MARKERS, apply_missing_policy, coerce_audio_features, parse_release_year
+from src.data.clean import (
+    MISSING_MARKERS,
+    apply_missing_policy,
+    coerce_audio_features,
+    parse_release_year,
+    usable_values,
+)
 from src.data.errors import DataError, format_rows
 from src.data.report import DataReport
 from src.data.schema import AUDIO_FEATURES, COLUMN_ALIASES, INTERACTION_COLUMNS, TRACK_COLUMNS
@@ -52,20 +60,56 @@ def _check_not_binary(path: Path) -> None:
         raise DataError(f"{path}: not a text table (binary content); expected a CSV file with a header row")
 
 
+_SEPARATORS = (",", ";", "\t", "|")
+
+
+def _header_line(path: Path) -> str:
+    """The first line of a (possibly gzipped) text file, without a UTF-8 byte-order mark."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+            return handle.readline()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable CSV table ({type(exc).__name__}: {exc})") from exc
+
+
+def sniff_separator(header: str) -> str:
+    """The field separator of a header line: the most frequent of `,` `;` tab `|` (`,` when none or a tie)."""
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    best = max(_SEPARATORS, key=lambda sep: (counts[sep], sep == ","))
+    return best if counts[best] else ","
+
+
 def read_csv_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (optionally .gz) as strings; unreadable or empty files raise DataError."""
+    """Read a CSV (optionally .gz) as strings; unreadable or empty files raise DataError.
+
+    Accepts a UTF-8 byte-order mark and `;`, tab or `|` separators (European spreadsheet exports). Column names
+    are kept as written, duplicates included (pandas would rename the second `energy` to `energy.1`), so the
+    source can tell the user.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     _check_not_binary(path)
+    header = _header_line(path)
+    sep = sniff_separator(header)
     try:
         frame = pd.read_csv(
-            path, dtype=str, na_values=MISSING_MARKERS, keep_default_na=True, skipinitialspace=True
+            path,
+            dtype=str,
+            sep=sep,
+            na_values=MISSING_MARKERS,
+            keep_default_na=True,
+            skipinitialspace=True,
+            encoding="utf-8-sig",
         )
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty (no header, no rows)") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
         raise DataError(f"{path}: not a readable CSV table ({type(exc).__name__}: {exc})") from exc
+    names = next(csv.reader([header.rstrip("\r\n")], delimiter=sep), [])
+    if len(names) == frame.shape[1]:
+        frame.columns = [name.strip() for name in names]
     return frame
 
 
@@ -166,14 +210,17 @@ class TableSource:
         else:
             frame["release_year"] = np.nan
         if "popularity" in frame:
-            frame["popularity"] = pd.to_numeric(frame["popularity"], errors="coerce")
+            given = frame["popularity"].notna()
+            numeric = pd.to_numeric(frame["popularity"], errors="coerce").astype("float64")
+            frame["popularity"] = usable_values(numeric, "popularity", source, report, given)
         else:
             frame["popularity"] = np.nan
         for column in ("name", "artist", "album"):
             if column not in frame:
                 frame[column] = pd.NA
         if "time_signature" in frame:
-            frame["time_signature"] = pd.to_numeric(frame["time_signature"], errors="coerce")
+            numeric = pd.to_numeric(frame["time_signature"], errors="coerce").astype("float64")
+            frame["time_signature"] = usable_values(numeric, "time_signature", source, report)
 
         interactions = self._interactions(frame)
         labels = self._labels(frame)
@@ -197,11 +244,10 @@ class TableSource:
     def _canonical_columns(
         self, frame: pd.DataFrame, source: str, report: DataReport, first_row: int = 0
     ) -> pd.DataFrame:
-        frame = frame.rename(columns=lambda c: str(c).strip())
-        lower = {c: c.lower() for c in frame.columns}
-        frame = frame.rename(columns=lower)
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
         id_column = self.id_column.lower() if self.id_column else None
         protected = {id_column, (self.user_column or "").lower()} | set(self._label_sources().values())
+        frame = self._unique_columns(frame, source, report, protected - {None, ""})
         renames = {
             c: COLUMN_ALIASES[c]
             for c in frame.columns
@@ -240,6 +286,29 @@ class TableSource:
         if self.user_column and self.user_column.lower() not in frame.columns:
             raise DataError(f"{source}: user/playlist column '{self.user_column}' not found")
         return frame
+
+    @staticmethod
+    def _unique_columns(
+        frame: pd.DataFrame, source: str, report: DataReport, protected: set[str]
+    ) -> pd.DataFrame:
+        """One column per name (case-insensitive). A repeated column this loader reads is ambiguous (which
+        `energy` is right?) and raises DataError; a repeated column it ignores keeps its first copy."""
+        repeated = frame.columns[frame.columns.duplicated()].unique()
+        if repeated.empty:
+            return frame
+        used = set(TRACK_COLUMNS) | set(COLUMN_ALIASES) | {"release_date", "time_signature"} | protected
+        for name in repeated:
+            positions = [i + 1 for i, c in enumerate(frame.columns) if c == name]
+            where = ", ".join(map(str, positions))
+            if name in used:
+                raise DataError(
+                    f"{source}: column '{name}' appears {len(positions)} times (columns {where}); "
+                    "keep one of them or rename the others"
+                )
+            note = f"column '{name}' appears {len(positions)} times (columns {where}): the first is used"
+            log.warning("%s: %s", source, note)
+            report.notes.append(note)
+        return frame.loc[:, ~frame.columns.duplicated()]
 
     def _label_sources(self) -> dict[str, str]:
         if not self.label_columns:

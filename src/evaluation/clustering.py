@@ -52,8 +52,11 @@ def label_metrics(labels: pd.DataFrame, clusters: pd.Series, suffix: str = "") -
 
 
 def internal_metrics(X: np.ndarray, labels: np.ndarray, silhouette_size: int = 10_000, seed: int = 0) -> dict:
-    """Silhouette (seeded sample), Davies–Bouldin and Calinski–Harabasz in the clustered space."""
-    if len(np.unique(labels)) < 2:
+    """Silhouette (seeded sample), Davies–Bouldin and Calinski–Harabasz in the clustered space.
+
+    Defined for 2 ≤ clusters ≤ points − 1 only; outside that (one cluster, every point its own) none is written.
+    """
+    if not 2 <= len(np.unique(labels)) <= len(labels) - 1:
         return {}
     return {
         "silhouette": silhouette_sample(X, labels, silhouette_size, seed),

@@ -1,4 +1,8 @@
-"""Playlists from clusters and sub-clusters: pick representative tracks, fit a target length, order them."""
+"""Playlists from clusters and sub-clusters: pick representative tracks, fit a target length, order them.
+
+Every builder keeps one version per song (`src/data/songs.py`) *before* cutting to length, so a playlist never
+holds a song twice and still has its full length. Song keys are computed once per run by the caller.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from src.data.songs import one_per_song, song_keys
 from src.playlists.order import order_playlist, transition_smoothness
 
 
@@ -25,6 +30,7 @@ class Playlist:
     smoothness_before: dict[str, float] = field(default_factory=dict)
     smoothness_after: dict[str, float] = field(default_factory=dict)
     target_minutes: float | None = None
+    versions_skipped: int = 0  # other versions of the chosen songs ranked above the cut, left out
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -43,6 +49,26 @@ def select_by_length(
             n -= 1
         return candidates.iloc[:n]
     return candidates.iloc[: max_tracks or len(candidates)]
+
+
+def pick_songs(
+    ranked: pd.DataFrame, keys: pd.Series, max_tracks: int | None, target_minutes: float | None
+) -> tuple[pd.DataFrame, int]:
+    """One version per song, then cut to length; also how many duplicate versions the cut skipped.
+
+    `ranked` is in preference order and `keys` holds the song key of every catalogue row (index aligned).
+    The skipped count is the rows ranked above the playlist's last song that are another version of a chosen
+    song: the slots a playlist without de-duplication would have spent on repeats.
+    """
+    songs = one_per_song(ranked, keys)
+    chosen = select_by_length(songs, max_tracks, target_minutes)
+    if chosen.empty:
+        return chosen, 0
+    ranked_keys = keys.reindex(ranked.index).to_numpy()
+    last_key = keys[chosen.index[-1]]
+    last = int(np.flatnonzero(ranked_keys == last_key)[0])  # the rank of the last song's best version
+    in_head = int(ranked.index[: last + 1].isin(chosen.index).sum())
+    return chosen, last + 1 - in_head
 
 
 def make_playlist(
@@ -82,18 +108,22 @@ def cluster_playlists(
     target_minutes: float | None = None,
     include_subclusters: bool = True,
     order: bool = True,
+    keys: pd.Series | None = None,
 ) -> list[Playlist]:
-    """One playlist per cluster and per sub-cluster, from the tracks nearest their centroid.
+    """One playlist per cluster and per sub-cluster, from the tracks nearest their centroid, one per song.
 
     `clusters` is aligned with `tracks` and has `cluster`, `subcluster` and `distance` (to the cluster centroid).
-    Sub-cluster members are ranked by distance to their sub-cluster mean in `X`.
+    Sub-cluster members are ranked by distance to their sub-cluster mean in `X`. `keys` are the song keys of
+    `tracks` (`song_keys`); computed here when not given.
     """
+    if keys is None:
+        keys = song_keys(tracks)
     playlists: list[Playlist] = []
     for c in sorted(clusters["cluster"].unique()):
         mask = (clusters["cluster"] == c).to_numpy()
         members = tracks.loc[mask].assign(_d=clusters.loc[mask, "distance"].to_numpy())
         members = members.sort_values(["_d", "track_id"], kind="stable")
-        chosen = select_by_length(members, max_tracks, target_minutes)
+        chosen, skipped = pick_songs(members, keys, max_tracks, target_minutes)
         chosen = chosen.sort_index()  # "before" order = catalogue order
         playlists.append(
             make_playlist(
@@ -105,6 +135,7 @@ def cluster_playlists(
                 order=order,
                 target_minutes=target_minutes,
                 cluster=int(c),
+                versions_skipped=skipped,
             )
         )
         if not include_subclusters:
@@ -120,7 +151,8 @@ def cluster_playlists(
             sub_members = (
                 tracks.loc[mask].loc[smask].assign(_d=d).sort_values(["_d", "track_id"], kind="stable")
             )
-            chosen = select_by_length(sub_members, max_tracks, target_minutes).sort_index()
+            chosen, skipped = pick_songs(sub_members, keys, max_tracks, target_minutes)
+            chosen = chosen.sort_index()
             playlists.append(
                 make_playlist(
                     chosen,
@@ -132,6 +164,7 @@ def cluster_playlists(
                     target_minutes=target_minutes,
                     cluster=int(c),
                     subcluster=int(s),
+                    versions_skipped=skipped,
                 )
             )
     return playlists

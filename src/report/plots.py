@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -84,12 +85,14 @@ def map_coords(X: np.ndarray, seed: int = 0, max_points: int = 8000) -> tuple[np
     """A seeded sample of row indices (sorted) and their 2-D PCA coordinates: the one map layout."""
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(X), size=min(max_points, len(X)), replace=False))
-    dims = min(2, X.shape[1])
-    coords = (
-        PCA(n_components=dims, random_state=seed).fit_transform(X[idx])
-        if dims == 2
-        else np.c_[X[idx], 0 * X[idx]]
-    )
+    dims = min(2, X.shape[1], len(idx))  # PCA needs as many points as components (tiny catalogues)
+    with warnings.catch_warnings():  # identical points: zero total variance, a harmless 0/0 in sklearn
+        warnings.simplefilter("ignore", RuntimeWarning)
+        coords = (
+            PCA(n_components=dims, random_state=seed).fit_transform(X[idx])
+            if dims == 2
+            else np.c_[X[idx][:, :1], np.zeros(len(idx))]
+        )
     return idx, coords
 
 

@@ -18,7 +18,9 @@ from omegaconf import DictConfig
 from src.cluster import KChoice, choose_k, fit_kmeans, interpret_clusters, recluster
 from src.cluster.interpret import Interpretation
 from src.cluster.kmeans import KMeansResult
+from src.data.errors import DataError
 from src.data.features import FeatureConfig, FeatureTransformer
+from src.data.songs import duplicate_song_rate, song_keys
 from src.data.sources import Catalog
 from src.data.split import split_interactions
 from src.embeddings.store import Embedding, build_index, save_embedding
@@ -36,10 +38,13 @@ from src.report import plots
 from src.tasks.embed.context import EmbedContext
 from src.tasks.fixed_k import FixedKClusterings
 from src.tasks.run_report import MAP_CAPTION, write_run_report
+from src.tasks.staging import staged
 from src.tasks.tracking import start_logger
 from src.utils.io import write_json, write_parquet
 
 log = logging.getLogger(__name__)
+
+MIN_TRACKS = 2  # fewer usable tracks than this: nothing to cluster, exit 2 (docs/robustness.md)
 
 
 @dataclass
@@ -62,7 +67,16 @@ class ClusterRun:
 
 
 def load_catalog(cfg: DictConfig) -> Catalog:
-    return instantiate(cfg.data, _convert_="all").load()
+    """The configured source's tables; a catalogue too small to cluster is bad input (DataError, exit 2)."""
+    catalog = instantiate(cfg.data, _convert_="all").load()
+    n = len(catalog.tracks)
+    if n < MIN_TRACKS:
+        report = catalog.report
+        lost = f" ({report.rows_read} rows read; dropped: {report.dropped})" if report.dropped else ""
+        raise DataError(
+            f"{report.source}: {n} usable track{'s' * (n != 1)}{lost}; clustering needs at least {MIN_TRACKS}"
+        )
+    return catalog
 
 
 def prepare_features(
@@ -91,17 +105,29 @@ def make_embedding(cfg: DictConfig, ctx: EmbedContext) -> Embedding:
     return embedding
 
 
+def distinct_points(X: np.ndarray, limit: int) -> int:
+    """Number of distinct rows of `X`, counted only up to `limit` (a large catalogue is not scanned)."""
+    if len(X) > 4 * limit:
+        return len(X)
+    return min(len(np.unique(X, axis=0)), len(X))
+
+
 def cluster_embedding(
     cfg: DictConfig, X: np.ndarray, seed: int, progress: bool
 ) -> tuple[KChoice | None, KMeansResult]:
-    """Choose k (elbow knee, or the configured int) and fit the final k-means."""
+    """Choose k (elbow knee, or the configured int) and fit the final k-means.
+
+    k never exceeds the number of distinct points (a tiny or repetitive catalogue): the elbow's grid stops at
+    one less (silhouette needs it), a configured k is lowered to it, with a warning.
+    """
     c = cfg.cluster
     choice = None
+    n_distinct = distinct_points(X, max(int(c.k_max), 1 if str(c.k) == "auto" else int(c.k)))
     if str(c.k) == "auto":
         choice = choose_k(
             X,
             c.k_min,
-            c.k_max,
+            min(int(c.k_max), n_distinct - 1),
             engine=c.engine,
             seed=seed,
             n_init=c.elbow_n_init,
@@ -112,7 +138,11 @@ def cluster_embedding(
         k = choice.k
     else:
         k = int(c.k)
-        log.info("k=%d fixed by configuration", k)
+        if k > n_distinct:
+            log.warning("cluster.k=%d but only %d distinct tracks: k=%d", k, n_distinct, n_distinct)
+            k = n_distinct
+        else:
+            log.info("k=%d fixed by configuration", k)
     result = fit_kmeans(X, k, engine=c.engine, seed=seed, n_init=c.n_init, n_iter=c.n_iter)
     log.info(
         "k-means (%s): k=%d, inertia %.6g, %d iterations", result.engine, k, result.inertia, result.n_iter
@@ -236,9 +266,11 @@ def run_clustering(cfg: DictConfig, run_dir: Path) -> ClusterRun:
     )
 
 
-def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd.DataFrame]:
+def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd.DataFrame, pd.Series]:
+    """Cluster, sub-cluster and seeded playlists (one version per song), exported; also the song keys."""
     p = cfg.playlists
     tracks, X = run.catalog.tracks, run.embedding.vectors
+    keys = song_keys(tracks)  # once per run: every builder de-duplicates with the same keys
     sub_names: dict[tuple[int, int], str] = {}
     for c in np.unique(run.clusters["cluster"]):
         mask = (run.clusters["cluster"] == c).to_numpy()
@@ -256,16 +288,26 @@ def make_playlists(cfg: DictConfig, run: ClusterRun) -> tuple[list[Playlist], pd
         target_minutes=p.target_minutes,
         include_subclusters=p.subclusters,
         order=p.order,
+        keys=keys,
     )
     seeds = list(p.seeds) or default_seeds(tracks, p.n_auto_seeds)
-    playlists += seeded_playlists(tracks, X, seeds, size=p.seeded_size, order=p.order, index=build_index(X))
+    playlists += seeded_playlists(
+        tracks, X, seeds, size=p.seeded_size, order=p.order, index=build_index(X), keys=keys
+    )
     table = export_playlists(playlists, tracks, run.run_dir / "playlists")
-    return playlists, table
+    return playlists, table, pd.Series(keys.to_numpy(), index=tracks["track_id"].astype(str).to_numpy())
 
 
-def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
-    """transition_smoothness before vs after ordering (docs/evaluation.md), and duration_error when targeted."""
-    out: dict[str, float] = {"n_playlists": len(playlists)}
+def playlist_metrics(playlists: list[Playlist], key_of: pd.Series) -> dict[str, float]:
+    """transition_smoothness before vs after ordering, duplicate_song_rate (docs/evaluation.md), the duplicate
+    versions the builders skipped, and duration_error when targeted. `key_of` maps track id → song key."""
+    used = {t for p in playlists for t in p.track_ids}
+    keys = key_of[key_of.index.isin(used)].to_dict()  # only the tracks in playlists, not the catalogue
+    out: dict[str, float] = {
+        "n_playlists": len(playlists),
+        "duplicate_song_rate": duplicate_song_rate((p.track_ids for p in playlists), keys),
+        "duplicate_versions_skipped": int(sum(p.versions_skipped for p in playlists)),
+    }
     for key, name in (("tempo_bpm", "tempo_bpm"), ("camelot", "camelot"), ("energy", "energy")):
         out[f"transition_{name}_before"] = float(np.mean([p.smoothness_before[key] for p in playlists]))
         out[f"transition_{name}_after"] = float(np.mean([p.smoothness_after[key] for p in playlists]))
@@ -278,11 +320,19 @@ def playlist_metrics(playlists: list[Playlist]) -> dict[str, float]:
 
 
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    """The whole run; its artifacts join `run_dir` only if it succeeds (`tasks/staging.py`)."""
+    with staged(run_dir) as stage:
+        metrics = _run_pipeline(cfg, stage)
+    log.info("report: %s", (Path(run_dir) / "report.html").resolve())
+    return metrics
+
+
+def _run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     logger = start_logger(cfg)
     try:
         run = run_clustering(cfg, run_dir)
-        playlists, table = make_playlists(cfg, run)
-        metrics = {**run.metrics, **playlist_metrics(playlists)}
+        playlists, table, key_of = make_playlists(cfg, run)
+        metrics = {**run.metrics, **playlist_metrics(playlists, key_of)}
         before = {
             k: float(np.mean([p.smoothness_before[k] for p in playlists]))
             for k in ("tempo_bpm", "camelot", "energy")
@@ -294,7 +344,7 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         run.figures["Playlist transitions before vs after ordering"] = plots.plot_smoothness(
             before, after, run_dir / "figures" / "transitions.png"
         )
-        report = write_run_report(cfg, run, playlists, table, metrics)
+        write_run_report(cfg, run, playlists, table, metrics)
         write_json(run_dir / "metrics.json", metrics)
         if logger is not None:
             logger.log_metrics(metrics)
@@ -303,7 +353,6 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             if run.comparison is not None:
                 logger.log_table("embedding_comparison", run.comparison.reset_index())
             logger.finish()
-        log.info("report: %s", report.resolve())
         return metrics
     except BaseException:
         if logger is not None:

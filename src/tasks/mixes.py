@@ -170,7 +170,11 @@ def mix_profiles(tracks: pd.DataFrame, playlists: list[Playlist]) -> pd.DataFram
     """Mean catalogue z-score per feature of each mix, in the shape of the cluster profiles (`z_<feature>`)."""
     z = zscores(tracks).set_axis(tracks["track_id"].astype(str))
     rows = [
-        {"cluster": i + 1, "name": p.name, **{f"z_{f}": float(v) for f, v in z.loc[p.track_ids].mean().items()}}
+        {
+            "cluster": i + 1,
+            "name": p.name,
+            **{f"z_{f}": float(v) for f, v in z.loc[p.track_ids].mean().items()},
+        }
         for i, p in enumerate(playlists)
     ]
     return pd.DataFrame(rows)

@@ -25,11 +25,13 @@ from src.tasks.entry import clean_errors, run_dir  # noqa: E402
 @clean_errors
 def main(cfg: DictConfig) -> None:
     from src.tasks.mixes import run_mixes
+    from src.tasks.staging import staged
 
     if OmegaConf.is_missing(cfg, "run_dir"):
         raise DataError("missing argument run_dir=RUN_DIR (a scripts/pipeline.py run directory)")
     out = run_dir()
-    summary = run_mixes(cfg, Path(cfg.run_dir), out)
+    with staged(out) as stage:  # a failed run leaves no partial mixes
+        summary = run_mixes(cfg, Path(cfg.run_dir), stage)
     for mix in summary["mixes"]:
         print(
             f"{mix['name']}: {mix['tracks']} tracks, {mix['minutes']} min, {mix['new_releases']} new releases"

@@ -119,6 +119,7 @@ def test_mixes_for_track_ids_and_for_a_run_without_a_recommender(tmp_path, train
             "mixes.py", f"run_dir={run}", *_data(path), *bad, f"hydra.run.dir={tmp_path / 'bad'}"
         )
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+        assert not (tmp_path / "bad" / "mixes").exists()  # a failed run leaves no partial mixes
 
 
 @pytest.mark.slow

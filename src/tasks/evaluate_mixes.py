@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -54,8 +55,17 @@ def summary_table(runs: pd.DataFrame, n: int) -> str:
     return to_markdown(table, plain=(), bold_best=False, label="method").rstrip("\n")
 
 
+def validation_view(data: RecData) -> RecData:
+    """The split seen from validation: train is all a listener holds, validation tracks are what mixes should
+    find, test rows are dropped — for choosing mix settings without touching a test track."""
+    empty = sp.csr_matrix(data.train.shape, dtype=np.float32)
+    return RecData(data.items, data.user_ids, data.train, empty, data.val)
+
+
 def run_mix_evaluation(cfg: DictConfig, out_dir: Path) -> str:
     """Fit `cfg.fill_with` per split seed and evaluate mixes against the baselines; writes runs, table, metrics."""
+    if cfg.part not in ("test", "val"):
+        raise DataError(f"part={cfg.part!r}: use test (report) or val (choose settings)")
     if cfg.fill_with not in cfg.recommenders:
         raise DataError(f"unknown model {cfg.fill_with!r}; configured: {', '.join(cfg.recommenders)}")
     catalog = instantiate(cfg.data, _convert_="all").load()
@@ -65,6 +75,8 @@ def run_mix_evaluation(cfg: DictConfig, out_dir: Path) -> str:
     rows = []
     for seed in cfg.split_seeds:
         data = rec_data(catalog.tracks, split_interactions(catalog.interactions, seed=int(seed)))
+        if cfg.part == "val":
+            data = validation_view(data)
         model = fit_recommender(instantiate(cfg.recommenders[cfg.fill_with], _convert_="all"), data)
         space, vectors = taste_space(model, data, str(cfg.space))
         metrics = evaluate_mixes(

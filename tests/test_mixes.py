@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.evaluation.mixes import CoOccurrence, mix_metrics
+from src.evaluation.mixes import CoOccurrence, PairStats, mix_metrics
 from src.mixes.fill import ItemInfo, Listener, MixSpec, assemble, equal_sizes, fill_mixes, query_rows
 from src.mixes.tastes import find_tastes, k_range
 from src.recsys.baselines import EmbeddingRecommender
@@ -100,26 +100,31 @@ def test_minutes_sizing_and_equal_parts():
 
 
 def test_cooccurrence_leaves_the_listener_out():
-    # histories: 0 holds {0,1,2}, 1 holds {0,1}, 2 holds {3}
-    known = sp.csr_matrix(np.array([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [0, 0, 0, 1, 0]], dtype=np.float32))
+    # histories: 0 holds {0,1,2}, 1 holds {0,1}, 2 holds {3}, 3 holds {0,1}
+    known = sp.csr_matrix(
+        np.array([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [0, 0, 0, 1, 0], [1, 1, 0, 0, 0]], dtype=np.float32)
+    )
     judge = CoOccurrence(known)
-    assert judge.pairs(np.array([0, 1, 2]), own_row=None) == (3, 3, 3)
-    assert judge.pairs(np.array([0, 1, 2]), own_row=0) == (1, 1, 3)  # only history 1 holds 0 and 1
-    assert judge.pairs(np.array([0, 4]), own_row=None) == (0, 0, 1)  # item 4 never played: no evidence
-    assert judge.random_rate(n_pairs=2000, seed=0) > judge.random_rate(n_pairs=2000, seed=0, played=False)
+    assert judge.pairs(np.array([0, 1, 2]), own_row=None) == PairStats(5, 3, 3, 3)  # (0,1) in 3 histories, (0,2) and (1,2) in 1
+    assert judge.pairs(np.array([0, 1, 2]), own_row=0) == PairStats(2, 1, 1, 3)  # 2 is only in the listener's
+    assert judge.pairs(np.array([0, 4]), own_row=None) == PairStats(0, 0, 0, 1)  # 4 never played: no evidence
+    random = judge.random_pairs(n_pairs=4000, seed=0)
+    assert random.played == random.pairs == 4000 and 0 < random.together < 4000
     metrics = mix_metrics(
         [[np.array([0, 1]), np.array([3, 4])]],
         histories=[np.array([2])],
         targets=[np.array([1, 3])],
         rows=[None],
         judge=judge,
-        random_rate=(0.5, 0.25),
+        random=PairStats(shared=2, together=1, played=4, pairs=4),
         artist=np.array([0, 0, 1, 2, -1]),
         held=np.asarray(known.sum(axis=0)).ravel(),
         n=4,
     )
     assert metrics["mix_recall@4"] == 1.0
-    assert metrics["pair_cooccurrence"] == 1.0 and metrics["mix_coherence"] == 2.0
-    assert metrics["mix_coherence_all"] == 0.5 / 0.25
+    # one played pair (0, 1), held together by 3 of the 3 other histories vs 2 / 4 / 4 for random pairs
+    assert metrics["pair_cooccurrence"] == 1.0 and metrics["mix_coherence_any"] == 4.0
+    assert metrics["mix_coherence"] == (3 / 1 / 3) / (2 / 4 / 4)
+    assert metrics["played_pair_share"] == 0.5
     assert metrics["novelty"] == 1.0 and metrics["cold_share"] == 0.25
     assert metrics["artist_diversity"] == 0.5 * (1 / 2 + 1 / 2)

@@ -117,13 +117,16 @@ def evaluate_mixes(
     single = ask(recommender, known[rows], n, progress=progress)
     catalogue = CatalogueClusters.fit(vectors, min(catalogue_k, len(vectors)), seed=seed)
     judge = CoOccurrence(known)
-    rate = (judge.random_rate(seed=seed), judge.random_rate(seed=seed, played=False))
+    random = judge.random_pairs(seed=seed)
     histories = [listener.history for listener in listeners]
     targets = [data.test.indices[data.test.indptr[r] : data.test.indptr[r + 1]] for r in rows]
     common = dict(
-        histories=histories, targets=targets, rows=list(rows), judge=judge, random_rate=rate, held=held, n=n
+        histories=histories, targets=targets, rows=list(rows), judge=judge, random=random, held=held, n=n
     )
-    out: dict[str, float] = {"listeners": float(len(rows)), "random_pair_cooccurrence": rate[0]}
+    out: dict[str, float] = {
+        "listeners": float(len(rows)),
+        "random_pair_cooccurrence": random.together / max(random.played, 1),
+    }
     for name, lists in (
         ("mixes", mixes),
         ("chunked", chunked(single, ks)),

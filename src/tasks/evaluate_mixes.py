@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 TABLE = (
     "mix_recall@{n}",
     "mix_coherence",
-    "mix_coherence_all",
+    "mix_coherence_any",
     "novelty_bits",
     "artist_diversity",
     "cold_share",

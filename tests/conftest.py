@@ -91,3 +91,13 @@ def bundled_tracks() -> pd.DataFrame:
     from src.data.sources import TableSource
 
     return TableSource(str(BUNDLED)).load().tracks
+
+
+@pytest.fixture(scope="session")
+def playlists_csv(tmp_path_factory) -> Path:
+    """300 synthetic tracks in 12 playlists (genre × 4) as a CSV: the end-to-end tests' playlist collection."""
+    frame = synthetic_tracks(n=300)
+    frame["playlist_id"] = frame["playlist_genre"] + "-" + (frame.index % 4).astype(str)
+    path = tmp_path_factory.mktemp("playlists") / "tracks.csv"
+    frame.to_csv(path, index=False)
+    return path

@@ -105,7 +105,9 @@ def test_cooccurrence_leaves_the_listener_out():
         np.array([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [0, 0, 0, 1, 0], [1, 1, 0, 0, 0]], dtype=np.float32)
     )
     judge = CoOccurrence(known)
-    assert judge.pairs(np.array([0, 1, 2]), own_row=None) == PairStats(5, 3, 3, 3)  # (0,1) in 3 histories, (0,2) and (1,2) in 1
+    assert judge.pairs(np.array([0, 1, 2]), own_row=None) == PairStats(
+        5, 3, 3, 3
+    )  # (0,1) in 3 histories, (0,2) and (1,2) in 1
     assert judge.pairs(np.array([0, 1, 2]), own_row=0) == PairStats(2, 1, 1, 3)  # 2 is only in the listener's
     assert judge.pairs(np.array([0, 4]), own_row=None) == PairStats(0, 0, 0, 1)  # 4 never played: no evidence
     random = judge.random_pairs(n_pairs=4000, seed=0)

@@ -12,7 +12,6 @@ import pytest
 from spotify_double import SpotifyDouble, make_catalogue
 from spotify_double.signin import sign_in, spotify_env, spotify_overrides
 
-from conftest import synthetic_tracks
 from helpers import TINY, run_script
 
 TT_FAST = [
@@ -29,14 +28,10 @@ def _data(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> tuple[Path, Path]:
+def trained(tmp_path_factory, playlists_csv) -> tuple[Path, Path]:
     """A pipeline run with embedding=two_tower (it saves the hybrid) on a 300-track, 12-playlist catalogue."""
-    root = tmp_path_factory.mktemp("mixes")
-    frame = synthetic_tracks(n=300)
-    frame["playlist_id"] = frame["playlist_genre"] + "-" + (frame.index % 4).astype(str)
-    path = root / "tracks.csv"
-    frame.to_csv(path, index=False)
-    run = root / "run"
+    path = playlists_csv
+    run = tmp_path_factory.mktemp("mixes") / "run"
     result = run_script(
         "pipeline.py",
         *TINY,
@@ -198,15 +193,11 @@ def test_mixes_from_a_collected_spotify_library(tmp_path):
         assert sorted(p["name"] for p in published) == sorted(f"Playlist Lab · {m['name']}" for m in mixes)
 
 
-def test_evaluate_mixes_writes_the_three_ways_side_by_side(tmp_path):
-    frame = synthetic_tracks(n=300)
-    frame["playlist_id"] = frame["playlist_genre"] + "-" + (frame.index % 4).astype(str)
-    path = tmp_path / "tracks.csv"
-    frame.to_csv(path, index=False)
+def test_evaluate_mixes_writes_the_three_ways_side_by_side(tmp_path, playlists_csv):
     out = tmp_path / "ev"
     result = run_script(
         "evaluate_mixes.py",
-        *_data(path),
+        *_data(playlists_csv),
         "fill_with=rp3beta",
         "space=audio",
         "split_seeds=[0]",

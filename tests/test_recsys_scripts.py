@@ -21,15 +21,6 @@ TT_FAST = [
 ]
 
 
-@pytest.fixture(scope="module")
-def playlists_csv(tmp_path_factory):
-    frame = synthetic_tracks(n=300)
-    frame["playlist_id"] = frame["playlist_genre"] + "-" + (frame.index % 4).astype(str)
-    path = tmp_path_factory.mktemp("e2e") / "tracks.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
 def _data(path) -> list[str]:
     return [
         "data=csv",

@@ -45,6 +45,11 @@ def trained(tmp_path_factory, playlists_csv) -> tuple[Path, Path]:
     return run, path
 
 
+def make_mixes(run: Path, data: Path, out: Path, *listener: str):
+    """scripts/mixes.py on run `run` (its catalogue `data`) for a listener, into `out`."""
+    return run_script("mixes.py", f"run_dir={run}", *_data(data), *listener, *MIX, f"hydra.run.dir={out}")
+
+
 def _mixes(out: Path) -> tuple[dict, list[dict]]:
     summary = json.loads((out / "mixes.json").read_text())
     return summary, json.loads((out / "mixes" / "playlists.json").read_text())
@@ -54,9 +59,7 @@ def _mixes(out: Path) -> tuple[dict, list[dict]]:
 def test_mixes_for_a_user_of_the_data(tmp_path, trained):
     run, path = trained
     out = tmp_path / "user"
-    result = run_script(
-        "mixes.py", f"run_dir={run}", *_data(path), "listener.user=edm-0", *MIX, f"hydra.run.dir={out}"
-    )
+    result = make_mixes(run, path, out, "listener.user=edm-0")
     assert result.returncode == 0, result.stderr[-3000:]
     summary, mixes = _mixes(out)
     frame = pd.read_csv(path)
@@ -78,14 +81,7 @@ def test_mixes_for_a_user_of_the_data(tmp_path, trained):
 def test_mixes_for_track_ids_and_for_a_run_without_a_recommender(tmp_path, trained):
     run, path = trained
     ids = [f"t{i:04d}" for i in range(0, 60, 3)]
-    result = run_script(
-        "mixes.py",
-        f"run_dir={run}",
-        *_data(path),
-        f"listener.tracks=[{','.join(ids)}]",
-        *MIX,
-        f"hydra.run.dir={tmp_path / 'ids'}",
-    )
+    result = make_mixes(run, path, tmp_path / "ids", f"listener.tracks=[{','.join(ids)}]")
     assert result.returncode == 0, result.stderr[-3000:]
     summary, mixes = _mixes(tmp_path / "ids")
     assert summary["listener"]["matched_by_id"] == len(ids) and mixes
@@ -94,14 +90,7 @@ def test_mixes_for_track_ids_and_for_a_run_without_a_recommender(tmp_path, train
     raw = tmp_path / "raw"  # an audio-only run: mixes come from its own embedding
     result = run_script("pipeline.py", *TINY, *_data(path), "cluster.k=3", f"hydra.run.dir={raw}")
     assert result.returncode == 0, result.stderr[-3000:]
-    result = run_script(
-        "mixes.py",
-        f"run_dir={raw}",
-        *_data(path),
-        f"listener.tracks=[{','.join(ids)}]",
-        *MIX,
-        f"hydra.run.dir={tmp_path / 'raw_mixes'}",
-    )
+    result = make_mixes(raw, path, tmp_path / "raw_mixes", f"listener.tracks=[{','.join(ids)}]")
     assert result.returncode == 0, result.stderr[-3000:]
     assert _mixes(tmp_path / "raw_mixes")[0]["recommender"].startswith("nearest tracks in")
 
@@ -110,9 +99,7 @@ def test_mixes_for_track_ids_and_for_a_run_without_a_recommender(tmp_path, train
         ([], "give exactly one listener"),
         (["listener.user=nobody"], "no such user"),
     ):
-        result = run_script(
-            "mixes.py", f"run_dir={run}", *_data(path), *bad, f"hydra.run.dir={tmp_path / 'bad'}"
-        )
+        result = make_mixes(run, path, tmp_path / "bad", *bad)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
         assert not (tmp_path / "bad" / "mixes").exists()  # a failed run leaves no partial mixes
 
@@ -152,14 +139,7 @@ def test_mixes_from_a_collected_spotify_library(tmp_path):
         )
         assert result.returncode == 0, result.stderr[-3000:]
         out = tmp_path / "mixes"
-        result = run_script(
-            "mixes.py",
-            f"run_dir={run}",
-            *_data(catalogue),
-            f"listener.library={tmp_path / 'library'}",
-            *MIX,
-            f"hydra.run.dir={out}",
-        )
+        result = make_mixes(run, catalogue, out, f"listener.library={tmp_path / 'library'}")
         assert result.returncode == 0, result.stderr[-3000:]
         summary, mixes = _mixes(out)
         assert summary["listener"]["matched_by_id"] == 24 and summary["history_tracks"] == 24
@@ -167,14 +147,7 @@ def test_mixes_from_a_collected_spotify_library(tmp_path):
 
         # publish the mixes like any playlist; a second mixes run publishing again leaves one copy of each
         again = tmp_path / "mixes2"
-        result = run_script(
-            "mixes.py",
-            f"run_dir={run}",
-            *_data(catalogue),
-            f"listener.library={tmp_path / 'library'}",
-            *MIX,
-            f"hydra.run.dir={again}",
-        )
+        result = make_mixes(run, catalogue, again, f"listener.library={tmp_path / 'library'}")
         assert result.returncode == 0, result.stderr[-3000:]
         before = len(api.user_playlists())
         for n, run_dir in enumerate((out, again)):

@@ -5,21 +5,24 @@ sign-in, and clear errors."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
 import pytest
-import requests
 from spotify_double import Fault, SpotifyDouble, make_catalogue
-from spotify_double.signin import assert_no_secrets, sign_in, spotify_env, spotify_overrides
+from spotify_double.signin import (
+    assert_no_secrets,
+    sign_in,
+    sign_in_at_the_prompt,
+    spotify_env,
+    spotify_overrides,
+)
 
-from helpers import ROOT, run_script
+from helpers import run_script
 from src.data.sources import CsvSource, ParquetSource
 from src.spotify.items import EPISODE, LOCAL_FILE, OTHER, REMOVED, SKIP_KINDS, skip_kind
 
@@ -198,31 +201,16 @@ def test_track_ids_use_the_app_token_and_survive_a_401(api, tmp_path):
 def test_first_run_signs_in_through_the_browser_flow(api, tmp_path):
     pid = api.add_playlist("Mine", list(api.catalogue)[:10])
     token = tmp_path / "fresh" / "token.json"
-    command = [
-        sys.executable,
-        str(ROOT / "scripts" / "spotify_collect.py"),
+    code, out, err, redirect = sign_in_at_the_prompt(
+        api,
+        "spotify_collect.py",
         *spotify_overrides(api, token),
         f"source.playlists=[{pid}]",
         f"hydra.run.dir={tmp_path / 'run'}",
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **spotify_env(api)}
-    with subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    ) as proc:
-        line = proc.stdout.readline()
-        while line and "Go to the following URL:" not in line:
-            line = proc.stdout.readline()
-        url = line.split("Go to the following URL:", 1)[1].strip()
-        redirect = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
-        assert parse_qs(urlsplit(redirect).query)["code"]
-        out, err = proc.communicate(redirect + "\n", timeout=120)
-    assert proc.returncode == 0, err[-3000:]
+        timeout=120,
+    )
+    assert parse_qs(urlsplit(redirect).query)["code"]
+    assert code == 0, err[-3000:]
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
     assert pd.read_csv(tmp_path / "run" / "tracks.csv")["track_id"].nunique() == 10
     assert_no_secrets(api, [tmp_path / "run"], [out, err])

@@ -13,9 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 from spotify_double import SpotifyDouble, make_catalogue
-from spotify_double.signin import assert_no_secrets, sign_in, spotify_env, spotify_overrides
+from spotify_double.signin import (
+    assert_no_secrets,
+    sign_in,
+    sign_in_at_the_prompt,
+    spotify_env,
+    spotify_overrides,
+)
 
 from helpers import ROOT, run_script
 from src.spotify.redact import MIN_SECRET_CHARS, RedactSecrets, install_redaction
@@ -89,29 +94,13 @@ def test_a_token_without_the_needed_scopes_is_not_usable_unattended(api, tmp_pat
 
 def test_sign_in_once_from_a_terminal_then_run_unattended(api, tmp_path):
     token = tmp_path / "home" / "token.json"
-    command = [
-        sys.executable,
-        str(ROOT / "scripts" / "spotify_signin.py"),
+    code, out, err, _ = sign_in_at_the_prompt(
+        api,
+        "spotify_signin.py",
         *spotify_overrides(api, token)[:-1],  # no `progress` key in this config
         f"hydra.run.dir={tmp_path / 'signin'}",
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **spotify_env(api)}
-    with subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    ) as proc:
-        line = proc.stdout.readline()
-        while line and "Go to the following URL:" not in line:
-            line = proc.stdout.readline()
-        url = line.split("Go to the following URL:", 1)[1].strip()
-        redirect = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
-        out, err = proc.communicate(redirect + "\n", timeout=60)
-    assert proc.returncode == 0, err[-3000:]
+    )
+    assert code == 0, err[-3000:]
     assert f"signed in as Spotify user {api.user_id}" in out and str(token) in out
 
     api.saved = list(api.catalogue)[:7]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -78,3 +81,28 @@ def assert_no_secrets(api: SpotifyDouble, directories: list[Path], texts: list[s
         for secret in secrets:
             assert secret not in text, "secret found in script output"
     return checked
+
+
+def sign_in_at_the_prompt(
+    api: SpotifyDouble, script: str, *overrides: str, timeout: float = 60
+) -> tuple[int, str, str, str]:
+    """Run `scripts/<script>` as a person at a terminal would: read the sign-in URL it prints, follow it in
+    "the browser" (the double), paste the redirect back. Returns (exit code, stdout, stderr, the redirect)."""
+    command = [sys.executable, str(ROOT / "scripts" / script), *overrides]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **spotify_env(api)}
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    ) as proc:
+        line = proc.stdout.readline()
+        while line and "Go to the following URL:" not in line:
+            line = proc.stdout.readline()
+        url = line.split("Go to the following URL:", 1)[1].strip()
+        redirect = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
+        out, err = proc.communicate(redirect + "\n", timeout=timeout)
+    return proc.returncode, out, err, redirect

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from spotify_double import SpotifyDouble, make_catalogue
-from spotify_double.signin import sign_in, spotify_env, spotify_overrides
+from spotify_double.signin import publish, sign_in, spotify_env, spotify_overrides
 
 from helpers import TINY, run_script
 
@@ -151,16 +151,7 @@ def test_mixes_from_a_collected_spotify_library(tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
         before = len(api.user_playlists())
         for n, run_dir in enumerate((out, again)):
-            result = run_script(
-                "spotify_publish.py",
-                *spotify_overrides(api, token),
-                f"run_dir={run_dir}",
-                "kinds=[mix]",
-                f"hydra.run.dir={tmp_path / f'pub{n}'}",
-                env=spotify_env(api),
-                timeout=120,
-            )
-            assert result.returncode == 0, result.stderr[-3000:]
+            publish(api, token, run_dir, tmp_path / f"pub{n}", "kinds=[mix]")
         published = [p for p in api.user_playlists() if p["name"].startswith("Playlist Lab · Mix")]
         assert len(api.user_playlists()) == before + len(mixes) == before + len(published)
         assert sorted(p["name"] for p in published) == sorted(f"Playlist Lab · {m['name']}" for m in mixes)

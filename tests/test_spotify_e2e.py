@@ -5,11 +5,10 @@ nothing, and no secret reaches any file of any run directory or any log (even at
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from spotify_double import SpotifyDouble, make_catalogue
-from spotify_double.signin import assert_no_secrets, sign_in, spotify_env, spotify_overrides
+from spotify_double.signin import assert_no_secrets, publish, sign_in, spotify_env, spotify_overrides
 
 from helpers import run_script
 
@@ -28,20 +27,6 @@ PIPELINE = [
     "playlists.n_auto_seeds=1",
     "playlists.seeded_size=8",
 ]
-
-
-def publish(api: SpotifyDouble, token: Path, run_dir: Path, out_dir: Path, *extra: str):
-    result = run_script(
-        "spotify_publish.py",
-        *spotify_overrides(api, token),
-        f"run_dir={run_dir}",
-        f"hydra.run.dir={out_dir}",
-        *extra,
-        env=spotify_env(api),
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def remote(api: SpotifyDouble) -> dict[str, tuple[str, list[str]]]:

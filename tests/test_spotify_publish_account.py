@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from spotify_double import Fault, SpotifyDouble, make_catalogue
-from spotify_double.signin import assert_no_secrets, sign_in, spotify_env, spotify_overrides
+from spotify_double.signin import assert_no_secrets, publish, sign_in, spotify_env, spotify_overrides
 
 from helpers import run_script
 from src.spotify.account import stable_id, tag_of
@@ -64,20 +64,6 @@ def generated(api: SpotifyDouble) -> list[dict]:
         {"playlist_id": "c01", "name": "Party", "kind": "cluster", "track_ids": ids[60:70]},
         {"playlist_id": "seed-x", "name": "More like Song 3", "kind": "seeded", "track_ids": ids[3:8]},
     ]
-
-
-def publish(api, token, run_dir, out_dir, *extra):
-    result = run_script(
-        "spotify_publish.py",
-        *spotify_overrides(api, token),
-        f"run_dir={run_dir}",
-        f"hydra.run.dir={out_dir}",
-        *extra,
-        env=spotify_env(api),
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def ours(api: SpotifyDouble) -> dict[str, dict]:

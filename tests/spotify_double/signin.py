@@ -106,3 +106,20 @@ def sign_in_at_the_prompt(
         redirect = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
         out, err = proc.communicate(redirect + "\n", timeout=timeout)
     return proc.returncode, out, err, redirect
+
+
+def publish(api: SpotifyDouble, token: Path, run_dir: Path, out_dir: Path, *extra: str):
+    """scripts/spotify_publish.py for `run_dir` against the double, signed in with `token`; must succeed."""
+    from helpers import run_script  # the tests' runner (tests/ is on the path whenever the double is)
+
+    result = run_script(
+        "spotify_publish.py",
+        *spotify_overrides(api, token),
+        f"run_dir={run_dir}",
+        f"hydra.run.dir={out_dir}",
+        *extra,
+        env=spotify_env(api),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result

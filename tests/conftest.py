@@ -101,3 +101,35 @@ def playlists_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("playlists") / "tracks.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+# Two-tower settings small enough for end-to-end tests (3 epochs, validated every epoch).
+TT_FAST = [
+    "embedding.max_epochs=3",
+    "embedding.model.n_negatives=64",
+    "embedding.model.eval_every=1",
+    "embedding.datamodule.batch_size=4",
+]
+
+
+@pytest.fixture(scope="session")
+def two_tower_run(tmp_path_factory, playlists_csv) -> Path:
+    """One `scripts/pipeline.py embedding=two_tower` run on `playlists_csv` (it also saves the hybrid), trained
+    once and read by every test that needs a trained run (recommend, embed, mixes)."""
+    from helpers import TINY, run_script
+
+    run = tmp_path_factory.mktemp("two_tower") / "run"
+    result = run_script(
+        "pipeline.py",
+        *TINY,
+        "data=csv",
+        f"data.path={playlists_csv}",
+        "data.user_column=playlist_id",
+        "data.label_columns=[playlist_genre]",
+        "embedding=two_tower",
+        "cluster.k=3",
+        *TT_FAST,
+        f"hydra.run.dir={run}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run

@@ -12,14 +12,9 @@ import pytest
 from spotify_double import SpotifyDouble, make_catalogue
 from spotify_double.signin import publish, sign_in, spotify_env, spotify_overrides
 
+from conftest import TT_FAST
 from helpers import TINY, run_script
 
-TT_FAST = [
-    "embedding.max_epochs=2",
-    "embedding.model.n_negatives=64",
-    "embedding.model.eval_every=1",
-    "embedding.datamodule.batch_size=4",
-]
 MIX = ["mix.size=8", "tastes.min_size=4"]
 
 
@@ -28,21 +23,9 @@ def _data(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, playlists_csv) -> tuple[Path, Path]:
-    """A pipeline run with embedding=two_tower (it saves the hybrid) on a 300-track, 12-playlist catalogue."""
-    path = playlists_csv
-    run = tmp_path_factory.mktemp("mixes") / "run"
-    result = run_script(
-        "pipeline.py",
-        *TINY,
-        *_data(path),
-        "embedding=two_tower",
-        "cluster.k=3",
-        *TT_FAST,
-        f"hydra.run.dir={run}",
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return run, path
+def trained(two_tower_run, playlists_csv) -> tuple[Path, Path]:
+    """The shared embedding=two_tower run (it saves the hybrid) and its 300-track, 12-playlist catalogue."""
+    return two_tower_run, playlists_csv
 
 
 def make_mixes(run: Path, data: Path, out: Path, *listener: str):

@@ -10,15 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import synthetic_tracks
+from conftest import TT_FAST, synthetic_tracks
 from helpers import TINY, run_script
-
-TT_FAST = [
-    "embedding.max_epochs=3",
-    "embedding.model.n_negatives=64",
-    "embedding.model.eval_every=1",
-    "embedding.datamodule.batch_size=4",
-]
 
 
 def _data(path) -> list[str]:
@@ -73,18 +66,8 @@ def test_evaluate_recsys_two_tower_uses_the_embedding_recipe(tmp_path, playlists
 
 
 @pytest.mark.slow
-def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv):
-    run = tmp_path / "run"
-    result = run_script(
-        "pipeline.py",
-        *TINY,
-        *_data(playlists_csv),
-        "embedding=two_tower",
-        "cluster.k=3",
-        *TT_FAST,
-        f"hydra.run.dir={run}",
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_pipeline_two_tower_then_embed_and_recommend(tmp_path, playlists_csv, two_tower_run):
+    run = two_tower_run
     metrics = json.loads((run / "metrics.json").read_text())
     for key in ("recall@10", "recall@50", "recall@100", "recall@500", "r_precision", "ndcg@500"):
         assert 0 <= metrics[key] <= 1 and 0 <= metrics[f"{key}_cold"] <= 1

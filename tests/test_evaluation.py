@@ -119,3 +119,20 @@ def test_lift_of_one_cluster_is_one_and_relabel_invariant(k, seed):
     assert coplaylist_lift(pd.Series(0, index=tracks), inter) == 1.0
     perm = rng.permutation(k)
     assert np.isclose(coplaylist_lift(labels, inter), coplaylist_lift(labels.map(lambda c: perm[c]), inter))
+
+
+def test_validation_view_never_reads_test_and_keeps_a_validation_part():
+    from src.data.interactions import rec_data, validation_view
+
+    inter = _interactions(n_users=30, seed=3)
+    tracks = pd.DataFrame({"track_id": sorted(inter["track_id"].unique())})
+    data = rec_data(tracks, split_interactions(inter, seed=0))
+    view = validation_view(data, seed=0)
+    assert view.test.nnz == data.val.nnz and (view.test != data.val).nnz == 0  # targets: validation
+    assert ((view.train + view.val) != data.train).nnz == 0  # history: exactly train, nothing of test
+    assert view.train.multiply(view.val).nnz == 0
+    for row in range(data.train.shape[0]):
+        n = data.train[row].nnz
+        assert view.val[row].nnz == (max(1, int(np.floor(0.2 * n))) if n >= 2 else 0)
+    again = validation_view(data, seed=0)
+    assert (again.val != view.val).nnz == 0  # same seed, same view

@@ -161,3 +161,16 @@ def test_evaluate_mixes_writes_the_three_ways_side_by_side(tmp_path, playlists_c
     assert metrics["listeners"] == 12 and metrics["mixes/mixes_per_listener"] >= 1
     table = (out / "mix_table.md").read_text()
     assert "| mixes |" in table and "| chunked |" in table and "| catalogue |" in table
+
+
+def test_evaluate_mixes_validation_view_reuses_its_cached_fit(tmp_path, playlists_csv):
+    args = (*_data(playlists_csv), "fill_with=rp3beta", "space=audio", "split_seeds=[0]", "n=20")
+    args = (*args, "catalogue_k=4", "tastes.min_size=4", "part=val", f"model_cache={tmp_path / 'cache'}")
+    runs = []
+    for name in ("first", "second"):
+        result = run_script("evaluate_mixes.py", *args, f"hydra.run.dir={tmp_path / name}")
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs.append(json.loads((tmp_path / name / "metrics.json").read_text()))
+    assert len(list((tmp_path / "cache").glob("rp3beta-seed0-val-*.joblib"))) == 1
+    assert "model cache: loading" in (tmp_path / "second" / "evaluate_mixes.log").read_text()
+    assert runs[0] == runs[1]  # the loaded model answers exactly like the fitted one

@@ -68,3 +68,34 @@ def rec_data(tracks: pd.DataFrame, split: pd.DataFrame) -> RecData:
     return RecData(
         tracks.reset_index(drop=True), users.to_numpy(), parts["train"], parts["val"], parts["test"]
     )
+
+
+def validation_view(data: RecData, seed: int = 0, fraction: float = 0.2) -> RecData:
+    """The split seen from validation, for choosing settings without reading a test row.
+
+    The validation part becomes the targets (test); a fresh validation part is carved out of train the way the
+    protocol carves it (per row with ≥ 2 train tracks, max(1, floor(fraction · n)) chosen uniformly), so a model
+    that early-stops or fits a ranker on validation (the hybrid) still has one. Test rows are dropped; a row's
+    history (`known`) is exactly its train tracks.
+    """
+    train = sp.csr_matrix(data.train, dtype=np.float32, copy=True)
+    train.sum_duplicates()
+    rng = np.random.default_rng(seed)
+    held = np.zeros(train.nnz, dtype=bool)
+    for row in range(train.shape[0]):
+        start, end = train.indptr[row], train.indptr[row + 1]
+        if end - start >= 2:
+            n_out = max(1, int(np.floor(fraction * (end - start))))
+            held[start + rng.choice(end - start, size=n_out, replace=False)] = True
+    inner_val, inner_train = (
+        sp.csr_matrix(
+            (train.data * mask, train.indices.copy(), train.indptr.copy()),
+            shape=train.shape,
+            dtype=np.float32,
+        )
+        for mask in (held, ~held)
+    )
+    for part in (inner_val, inner_train):
+        part.eliminate_zeros()
+    targets = sp.csr_matrix(data.val, dtype=np.float32, copy=True)
+    return RecData(data.items, data.user_ids, inner_train, inner_val, targets)

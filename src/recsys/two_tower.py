@@ -125,6 +125,12 @@ class TwoTowerRecommender(Recommender):
     def item_vectors(self) -> np.ndarray:
         return self._items
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles as the fitted model only: the data module (the training data itself) stays behind."""
+        state = dict(self.__dict__)
+        state.pop("dm", None)
+        return state
+
 
 @contextmanager
 def _checkpoint_dir(path: str | None) -> Iterator[Path]:

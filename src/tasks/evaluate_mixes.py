@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from src.data.content import audio_matrix
 from src.data.errors import DataError
-from src.data.interactions import RecData, rec_data
+from src.data.interactions import RecData, rec_data, validation_view
 from src.data.split import split_interactions
 from src.mixes.protocol import evaluate_mixes
 from src.recsys.base import Recommender
 from src.recsys.evaluate import fit_recommender
 from src.report.tables import mean_std_table, to_markdown
+from src.tasks.model_cache import cache_key, cached_fit
 from src.utils.io import write_csv, write_json, write_text
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,6 @@ def summary_table(runs: pd.DataFrame, n: int) -> str:
     return to_markdown(table, plain=(), bold_best=False, label="method").rstrip("\n")
 
 
-def validation_view(data: RecData) -> RecData:
-    """The split seen from validation: train is all a listener holds, validation tracks are what mixes should
-    find, test rows are dropped — for choosing mix settings without touching a test track."""
-    empty = sp.csr_matrix(data.train.shape, dtype=np.float32)
-    return RecData(data.items, data.user_ids, data.train, empty, data.val)
-
-
 def run_mix_evaluation(cfg: DictConfig, out_dir: Path) -> str:
     """Fit `cfg.fill_with` per split seed and evaluate mixes against the baselines; writes runs, table, metrics."""
     if cfg.part not in ("test", "val"):
@@ -76,8 +70,21 @@ def run_mix_evaluation(cfg: DictConfig, out_dir: Path) -> str:
     for seed in cfg.split_seeds:
         data = rec_data(catalog.tracks, split_interactions(catalog.interactions, seed=int(seed)))
         if cfg.part == "val":
-            data = validation_view(data)
-        model = fit_recommender(instantiate(cfg.recommenders[cfg.fill_with], _convert_="all"), data)
+            data = validation_view(data, seed=int(seed))
+        key = cache_key(
+            data=OmegaConf.to_container(cfg.data, resolve=True),
+            model=OmegaConf.to_container(cfg.recommenders[cfg.fill_with], resolve=True),
+            seed=int(seed),
+            part=cfg.part,
+        )
+        model = cached_fit(
+            cfg.get("model_cache"),
+            f"{cfg.fill_with}-seed{seed}-{cfg.part}",
+            key,
+            functools.partial(
+                fit_recommender, instantiate(cfg.recommenders[cfg.fill_with], _convert_="all"), data
+            ),
+        )
         space, vectors = taste_space(model, data, str(cfg.space))
         metrics = evaluate_mixes(
             model,

@@ -9,7 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from src.evaluation.mixes import CoOccurrence, PairStats, mix_metrics
-from src.mixes.fill import ItemInfo, Listener, MixSpec, assemble, equal_sizes, fill_mixes, query_rows
+from src.mixes.fill import (
+    ItemInfo,
+    Listener,
+    MixSpec,
+    assemble,
+    equal_sizes,
+    fill_mixes,
+    peeled_order,
+    query_rows,
+    swap_between,
+)
 from src.mixes.tastes import find_tastes, k_range
 from src.recsys.baselines import EmbeddingRecommender
 
@@ -71,7 +81,7 @@ def test_mixes_follow_the_listener_rules():
     history = np.array([0, 1, 2, 3, 4, 5, 40, 42, 43, 44, 48, 49])
     listener = Listener(history, find_tastes(vectors[history], min_size=5))
     assert listener.n_tastes == 2
-    spec = MixSpec(max_per_artist=2, cold_share=0.2, depth=60)
+    spec = MixSpec(max_per_artist=2, cold_share=0.2, depth=60, cohesion_slack=0.0)
     [mixes] = fill_mixes(EmbeddingRecommender(vectors), [listener], info, spec, [[10, 10]], vectors=vectors)
     everything = np.concatenate(mixes)
     assert [len(m) for m in mixes] == [10, 10]
@@ -130,3 +140,46 @@ def test_cooccurrence_leaves_the_listener_out():
     assert metrics["played_pair_share"] == 0.5
     assert metrics["novelty"] == 1.0 and metrics["cold_share"] == 0.25
     assert metrics["artist_diversity"] == 0.5 * (1 / 2 + 1 / 2)
+
+
+def test_peeling_drops_the_track_nobody_keeps_with_the_others():
+    _, tracks = catalogue()
+    # histories: items 0-5 are kept together by many people; item 2 only ever alone; 7 is never played
+    rows = [[0, 1, 3, 4, 5, 6]] * 5 + [[2]] * 5 + [[0, 1, 3, 4, 5]] * 3
+    histories = sp.lil_matrix((len(rows), len(tracks)), dtype=np.float32)
+    for r, items in enumerate(rows):
+        histories[r, items] = 1.0
+    info = ItemInfo.from_tracks(tracks, histories.tocsr())
+    order = np.array([0, 1, 2, 7, 3, 4, 5, 6, 8])
+    out = peeled_order(order, info, want=5, slack=0.2)
+    assert sorted(out.tolist()) == sorted(order.tolist()) and out[3] == 7  # a permutation; new release stays
+    assert 2 not in out[:6] and list(out[:3]) == [0, 1, 3]  # kept ones in rank order, then the peeled one
+    assert list(peeled_order(order, info, want=5, slack=0.0)) == list(order)
+
+
+def test_swaps_regroup_tracks_people_keep_together_and_keep_sizes_and_caps():
+    _, tracks = catalogue()
+    # two groups people keep together: {0, 1, 2, 3} and {10, 11, 12, 13}; 20 is never played
+    rows = [[0, 1, 2, 3]] * 4 + [[10, 11, 12, 13]] * 4
+    histories = sp.lil_matrix((len(rows), len(tracks)), dtype=np.float32)
+    for r, items in enumerate(rows):
+        histories[r, items] = 1.0
+    info = ItemInfo.from_tracks(tracks, histories.tocsr())
+    mixes = [np.array([0, 1, 10, 20]), np.array([11, 12, 2, 3])]
+    out = swap_between(mixes, info, caps=[4, 4], gain="count")
+    assert [len(m) for m in out] == [4, 4] and sorted(np.concatenate(out)) == sorted(np.concatenate(mixes))
+    assert (
+        set(out[0]) == {0, 1, 2, 20}
+        and set(out[1]) == {10, 11, 12, 3}
+        or (set(out[0]) == {0, 1, 3, 20} and set(out[1]) == {10, 11, 12, 2})
+    )
+    assert 20 in out[0]  # a new release stays in its mix
+    assert list(out[0][:2]) == [0, 1]  # untouched tracks keep their places
+    # both exchanges that would reunite the groups put a second track of one artist into a mix
+    tracks.loc[[0, 1, 8, 10, 11, 15], "artist"] = ["a", "b", "b", "c", "d", "a"]
+    info = ItemInfo.from_tracks(tracks, histories.tocsr())
+    apart = [np.array([0, 10, 8]), np.array([11, 1, 15])]
+    assert [list(m) for m in swap_between(apart, info, caps=[1, 1])] == [[0, 10, 8], [11, 1, 15]]
+    together = swap_between(apart, info, caps=[2, 2])
+    assert {frozenset(m[:2]) for m in together} == {frozenset({0, 1}), frozenset({10, 11})}
+    assert swap_between(mixes, info, caps=[4, 4], max_swaps=0) is mixes

@@ -8,9 +8,17 @@ only the context found go to the nearest taste centre in the embedding) and is o
 `context_weight · r_H + (1 - context_weight) · r_T`.
 
 Each mix then takes its best candidates under the listener's rules: never a track or another version of a
-song the listener has or another mix already took, at most `max_per_artist` tracks per artist, at least
+song the listener has or another mix already took, at most `max_artist_share` of the mix per artist, at least
 `cold_share` of the mix from tracks no training history holds (new releases) when there are such candidates.
 A taste that runs short borrows the best remaining candidates of the others, so every mix is full.
+
+Cohesion (what people keep together, read from the known histories; new releases keep their places):
+- peeling: a mix's best `(1 + cohesion_slack)`× as many played candidates as it takes are peeled down to the
+  ones that belong together most, each weighed by `cohesion_weight` · (histories it shares with the others) +
+  (1 − `cohesion_weight`) · (its ranking value, a 1/log2(rank + 2) discount: the head of the ranking is
+  protected, its tail is cheap to exchange);
+- swaps: then tracks are exchanged between the listener's mixes while that keeps more of them together
+  (the same tracks, the same sizes, so what the mixes find does not change).
 """
 
 from __future__ import annotations
@@ -63,15 +71,17 @@ class MixSpec:
 
     size: int = 30
     minutes: float | None = None  # when set, each mix is cut to the length closest to this many minutes
-    max_per_artist: int = 3
-    cold_share: float = 0.0
+    max_per_artist: int | None = None  # at most this many tracks of one artist in a mix (None: by share)
+    max_artist_share: float = 0.2  # ... and at most this share of the mix (at least one track)
+    cold_share: float = 0.0  # at least this share of a mix from never-played tracks, when there are some
     context_weight: float = 0.5
     depth: int = 300  # candidates asked of the recommender per query
-    assign: str = (
-        "score"  # a candidate joins the taste that ranks it highest (score) or is nearest (embedding)
-    )
-    cohesion_window: int = 8  # each played track is chosen among the next this-many by how often people keep
-    # it with the mix's played tracks so far (0 = plain rank order); never-played tracks keep their places
+    assign: str = "score"  # a candidate joins the taste ranking it highest (score) or the nearest (embedding)
+    cohesion_slack: float = 1.0  # peeling looks this much further than the mix takes (0: plain rank order)
+    cohesion_weight: float = 0.15  # peeling: weight of togetherness against the ranking value, in [0, 1]
+    cohesion_swaps: int = 20  # exchanges between the listener's mixes, at most (0: none)
+    cohesion_gain: str = "count"  # togetherness of two tracks: histories holding both (count) or whether one
+    # does (shared)
 
 
 @dataclass
@@ -109,16 +119,30 @@ def ask(
     return np.vstack([np.pad(o, ((0, 0), (0, width - o.shape[1])), constant_values=-1) for o in out])
 
 
-def rank_scores(lists: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """(rows × pool) score in [0, 1]: 1 for a row's first item, falling linearly, 0 when absent."""
+def rank_scores(lists: np.ndarray, pool: np.ndarray, discount: str = "linear") -> np.ndarray:
+    """(rows × pool) score in [0, 1]: 1 for a row's first item, 0 when absent, falling linearly over the depth
+    (`linear`) or as 1/log2(rank + 2) (`log`: steep at the head, flat in the tail)."""
     depth = lists.shape[1]
     out = np.zeros((len(lists), len(pool)), dtype=np.float64)
     where = {int(item): j for j, item in enumerate(pool)}
     for i, row in enumerate(lists):
         for r, item in enumerate(row):
             if item >= 0 and (j := where.get(int(item))) is not None:
-                out[i, j] = 1.0 - r / depth
+                out[i, j] = 1.0 - r / depth if discount == "linear" else 1.0 / math.log2(r + 2)
     return out
+
+
+def together_counts(info: ItemInfo, items: np.ndarray, gain: str) -> np.ndarray:
+    """(items × items) togetherness from the known histories: how many hold both (`count`) or whether one
+    does (`shared`); zero diagonal."""
+    if gain not in ("count", "shared"):
+        raise ValueError(f"cohesion_gain={gain!r}: use count or shared")
+    sub = info.histories[:, items]
+    together = (sub.T @ sub).toarray().astype(np.float64)
+    if gain == "shared":
+        together = (together > 0).astype(np.float64)
+    np.fill_diagonal(together, 0.0)
+    return together
 
 
 def nearest_taste(vectors: np.ndarray | None, listener: Listener, items: np.ndarray) -> np.ndarray:
@@ -158,29 +182,96 @@ def _take(
     return picked
 
 
-def cohesive_order(order: np.ndarray, info: ItemInfo, window: int, horizon: int) -> np.ndarray:
-    """`order` with its first `horizon` played tracks re-sequenced greedily: the next one is, among the next
-    `window` by rank, the one sharing a known history with the most tracks already placed (ties by rank).
-    Never-played tracks keep their slots, so the mix's share of new releases does not change."""
-    if window <= 1 or info.histories is None:
+def peeled_order(
+    order: np.ndarray,
+    info: ItemInfo,
+    want: int,
+    slack: float,
+    gain: str = "count",
+    value: np.ndarray | None = None,
+    weight: float = 1.0,
+) -> np.ndarray:
+    """`order` with its best `want · (1 + slack)` played tracks peeled down to `want`: one at a time, the track
+    with the least `weight · togetherness with the others still in + (1 − weight) · value` (each over its
+    mean; `value` per entry of `order`, default 1) leaves, ties by rank — the greedy densest-subgraph
+    heuristic, held to the ranking by `value`. Kept tracks come first in rank order, then the peeled ones;
+    never-played tracks keep their slots."""
+    if slack <= 0 or info.histories is None:
         return order
-    slots = np.flatnonzero(~info.cold[order])[:horizon]
-    warm = order[slots]
-    if len(warm) < 3:
+    warm_slots = np.flatnonzero(~info.cold[order])
+    top = warm_slots[: int(math.ceil(want * (1 + slack)))]
+    if len(top) <= want or want < 2:
         return order
-    sub = info.histories[:, warm]
-    together = ((sub.T @ sub).toarray() > 0).astype(np.float32)
-    np.fill_diagonal(together, 0.0)
-    remaining, placed = list(range(len(warm))), []
-    while remaining:
-        near = remaining[:window]
-        gain = together[np.ix_(near, placed)].sum(axis=1) if placed else np.zeros(len(near))
-        best = near[int(np.argmax(gain))]
-        placed.append(best)
-        remaining.remove(best)
+    warm = order[top]
+    together = together_counts(info, warm, gain)
+    alive = np.ones(len(warm), dtype=bool)
+    degree = together.sum(axis=1)
+    removed = []
+    worth = np.ones(len(warm)) if value is None else np.asarray(value, dtype=np.float64)[top]
+    for _ in range(len(warm) - want):
+        candidates = np.flatnonzero(alive)
+        d, v = degree[candidates], worth[candidates]
+        keep_score = weight * d / max(d.mean(), 1e-12) + (1 - weight) * v / max(v.mean(), 1e-12)
+        # weakest first; among equals the lowest ranked (largest position) leaves
+        worst = candidates[np.lexsort((-candidates, keep_score))[0]]
+        alive[worst] = False
+        removed.append(worst)
+        degree -= together[:, worst]
+    kept = np.flatnonzero(alive)
     out = order.copy()
-    out[slots] = warm[placed]
+    out[top] = warm[np.concatenate([kept, np.asarray(sorted(removed), dtype=np.int64)])]
     return out
+
+
+def swap_between(
+    mixes: list[np.ndarray], info: ItemInfo, caps: Sequence[int], gain: str = "count", max_swaps: int = 20
+) -> list[np.ndarray]:
+    """One listener's mixes with tracks exchanged between them while that keeps more of each mix's played
+    tracks together: the best swap (a track of mix A kept more with B's tracks, and one of B more with A's)
+    goes first, up to `max_swaps`. Sizes, the set of tracks and the per-artist caps (`caps[m]`) are kept;
+    each mix keeps its order, a swapped-in track taking the place of the one it replaced (Kernighan–Lin)."""
+    if len(mixes) < 2 or max_swaps <= 0 or info.histories is None:
+        return mixes
+    items = np.concatenate(mixes)
+    label = np.concatenate([np.full(len(m), i) for i, m in enumerate(mixes)])
+    together = together_counts(info, items, gain)
+    artist = info.artist[items]
+    warm = ~info.cold[items]  # new releases stay where the cold-share floor put them
+    for _ in range(max_swaps):
+        to_mix = np.stack([together[:, label == m].sum(axis=1) for m in range(len(mixes))], axis=1)
+        move = to_mix - to_mix[np.arange(len(items)), label][:, None]  # gain of i joining mix m
+        best = (0.0, -1, -1)
+        for a in range(len(mixes)):
+            for b in range(a + 1, len(mixes)):
+                ia, ib = np.flatnonzero((label == a) & warm), np.flatnonzero((label == b) & warm)
+                if not len(ia) or not len(ib):
+                    continue
+                g = move[ia, b][:, None] + move[ib, a][None, :] - 2 * together[np.ix_(ia, ib)]
+                same = artist[ia][:, None] == artist[ib][None, :]
+                fits_b = (
+                    _artist_room(artist, label, b, caps[b])[ia][:, None] | same | (artist[ia] < 0)[:, None]
+                )
+                fits_a = (
+                    _artist_room(artist, label, a, caps[a])[ib][None, :] | same | (artist[ib] < 0)[None, :]
+                )
+                g = np.where(fits_a & fits_b, g, -np.inf)
+                x, y = np.unravel_index(int(np.argmax(g)), g.shape)
+                if g[x, y] > best[0] + 1e-9:
+                    best = (float(g[x, y]), int(ia[x]), int(ib[y]))
+        if best[1] < 0:
+            break
+        _, i, j = best
+        items[[i, j]] = items[[j, i]]  # each takes the other's place (and mix); both are played
+        together[[i, j]] = together[[j, i]]
+        together[:, [i, j]] = together[:, [j, i]]
+        artist[[i, j]] = artist[[j, i]]
+    return [items[label == m] for m in range(len(mixes))]
+
+
+def _artist_room(artist: np.ndarray, label: np.ndarray, mix: int, cap: int) -> np.ndarray:
+    """Per track: whether its artist has room for one more track in `mix`."""
+    counts = np.bincount(artist[(label == mix) & (artist >= 0)], minlength=int(artist.max(initial=0)) + 1)
+    return np.where(artist >= 0, counts[np.maximum(artist, 0)] < cap, True)
 
 
 def cut_to_minutes(items: list[int], minutes: np.ndarray, target: float) -> list[int]:
@@ -212,8 +303,10 @@ def assemble(
     unclaimed = tastes.max(axis=0) <= 0 if spec.assign == "score" else np.ones(len(pool), bool)
     owner[unclaimed] = nearest_taste(vectors, listener, pool[unclaimed])
     w = spec.context_weight
+    steep = rank_scores(lists, pool, discount="log")
+    value = w * steep[0] + (1 - w) * steep[1 : k + 1]  # what peeling protects, per taste
     taken: set[int] = set()
-    mixes = []
+    mixes, caps = [], []
     for t in range(k):
         blended = w * context + (1 - w) * tastes[t]
         mine = owner == t
@@ -221,13 +314,24 @@ def assemble(
         order = pool[order]
         order = order[~np.isin(order, list(taken))] if taken else order
         want = sizes[t] if spec.minutes is None else max(sizes[t], math.ceil(spec.minutes / 2.0))
-        order = cohesive_order(order, info, spec.cohesion_window, horizon=3 * want)
-        artists: dict[int, int] = {}
         n_cold = math.ceil(spec.cold_share * want) if spec.cold_share > 0 else 0
-        cold = _take(order, n_cold, info, used_songs, artists, spec.max_per_artist, cold_only=True)
-        rest = _take(
-            order[~np.isin(order, cold)], want - len(cold), info, used_songs, artists, spec.max_per_artist
+        n_new = min(n_cold, int(info.cold[order].sum()))
+        n_played = min(want - n_new, int((~info.cold[order[:want]]).sum()))  # played tracks the mix takes
+        position = {int(item): j for j, item in enumerate(pool)}
+        order = peeled_order(
+            order,
+            info,
+            n_played,
+            spec.cohesion_slack,
+            spec.cohesion_gain,
+            value=value[t][[position[int(i)] for i in order]],
+            weight=spec.cohesion_weight,
         )
+        artists: dict[int, int] = {}
+        cap = artist_cap(spec, sizes[t])
+        caps.append(cap)
+        cold = _take(order, n_cold, info, used_songs, artists, cap, cold_only=True)
+        rest = _take(order[~np.isin(order, cold)], want - len(cold), info, used_songs, artists, cap)
         picked = sorted(cold + rest, key=lambda i, rank={int(x): r for r, x in enumerate(order)}: rank[i])
         if spec.minutes is not None:
             dropped = picked[len(cut_to_minutes(picked, info.minutes, spec.minutes)) :]
@@ -235,7 +339,13 @@ def assemble(
             used_songs.difference_update(int(info.song[i]) for i in dropped)
         taken.update(picked)
         mixes.append(np.asarray(picked, dtype=np.int64))
-    return mixes
+    return swap_between(mixes, info, caps, spec.cohesion_gain, spec.cohesion_swaps)
+
+
+def artist_cap(spec: MixSpec, size: int) -> int:
+    """Most tracks of one artist a mix of `size` tracks may hold."""
+    cap = max(1, int(math.floor(spec.max_artist_share * size)))
+    return cap if spec.max_per_artist is None else min(cap, int(spec.max_per_artist))
 
 
 def equal_sizes(total: int, k: int) -> list[int]:

@@ -8,11 +8,20 @@ single-process identity, so the same code runs under `torchrun` and in a plain p
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
 import numpy as np
 import torch
 import torch.distributed as dist
+
+_REDUCE_SECONDS = [0.0]  # wall time this process spent in all_reduce_sum (communication + waiting for peers)
+
+
+def reduce_seconds() -> float:
+    """Seconds this process has spent in `all_reduce_sum`: the per-iteration communication of the distributed
+    Lloyd loop, including the wait for the slowest rank."""
+    return _REDUCE_SECONDS[0]
 
 
 def is_distributed() -> bool:
@@ -57,11 +66,13 @@ def all_reduce_sum(*arrays: np.ndarray) -> list[np.ndarray]:
     """Element-wise sums over ranks (dtype kept: float64 sums, int64 counts)."""
     if not is_distributed():
         return [np.array(a, copy=True) for a in arrays]
+    began = time.perf_counter()
     out = []
     for a in arrays:
         t = torch.from_numpy(np.ascontiguousarray(a)).to(_device())
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
         out.append(t.cpu().numpy())
+    _REDUCE_SECONDS[0] += time.perf_counter() - began
     return out
 
 

@@ -13,7 +13,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from omegaconf import DictConfig
 
-from src.cluster.collectives import all_gather_ints, close_process_group, init_process_group, rank, world_size
+from src.cluster.collectives import (
+    all_gather_ints,
+    close_process_group,
+    init_process_group,
+    rank,
+    reduce_seconds,
+    world_size,
+)
 from src.cluster.distributed import fit_distributed
 from src.cluster.hierarchical import fit_two_level
 from src.data.errors import DataError
@@ -67,6 +74,7 @@ def run_distributed_kmeans(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         ids, X, first = read_shard(cfg.input, me, world)
         rows = _check_shapes(X, int(cfg.k))
         loaded = time.perf_counter()
+        reduce_before = reduce_seconds()
         options = {
             "seed": int(cfg.seed),
             "backend": str(cfg.engine),
@@ -94,6 +102,7 @@ def run_distributed_kmeans(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             "n_iter": float(top.n_iter),
             "load_seconds": loaded - began,
             "fit_seconds": fitted - loaded,
+            "allreduce_seconds": reduce_seconds() - reduce_before,
             "empty_clusters": float((top.counts == 0).sum()),
         }
         if me != 0:

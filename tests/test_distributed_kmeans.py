@@ -147,7 +147,9 @@ def test_torchrun_script_two_levels_then_a_failing_rank(tmp_path: Path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["world_size"] == 2 and metrics["rows"] == 4000 and metrics["inertia"] > 0
     assert metrics["inertia_level2"] < metrics["inertia"]
-    assert 0 < metrics["allreduce_seconds"] < metrics["fit_seconds"]  # the loop's all-reduces, timed on rank 0
+    assert (
+        0 < metrics["allreduce_seconds"] < metrics["fit_seconds"]
+    )  # the loop's all-reduces, timed on rank 0
     assert np.load(run / "centroids.npy").shape == (8, 6)
     table = pq.read_table(run / "assignments").to_pandas().sort_values("row")
     assert table["row"].tolist() == list(range(4000)) and table["subcluster"].max() <= 2

@@ -119,17 +119,26 @@ def ask(
     return np.vstack([np.pad(o, ((0, 0), (0, width - o.shape[1])), constant_values=-1) for o in out])
 
 
-def rank_scores(lists: np.ndarray, pool: np.ndarray, discount: str = "linear") -> np.ndarray:
-    """(rows × pool) score in [0, 1]: 1 for a row's first item, 0 when absent, falling linearly over the depth
-    (`linear`) or as 1/log2(rank + 2) (`log`: steep at the head, flat in the tail)."""
-    depth = lists.shape[1]
-    out = np.zeros((len(lists), len(pool)), dtype=np.float64)
-    where = {int(item): j for j, item in enumerate(pool)}
-    for i, row in enumerate(lists):
-        for r, item in enumerate(row):
-            if item >= 0 and (j := where.get(int(item))) is not None:
-                out[i, j] = 1.0 - r / depth if discount == "linear" else 1.0 / math.log2(r + 2)
+def rank_positions(lists: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """(rows × pool) position of each pool item in each answer list, -1 where absent."""
+    out = np.full((len(lists), len(pool)), -1, dtype=np.int64)
+    if not len(pool):
+        return out
+    sorter = np.argsort(pool, kind="stable")
+    rows, ranks = np.nonzero(lists >= 0)
+    items = lists[rows, ranks]
+    at = np.minimum(np.searchsorted(pool, items, sorter=sorter), len(pool) - 1)
+    found = pool[sorter[at]] == items
+    out[rows[found], sorter[at[found]]] = ranks[found]
     return out
+
+
+def rank_scores(positions: np.ndarray, depth: int, discount: str = "linear") -> np.ndarray:
+    """Scores in [0, 1] from `rank_positions`: 1 for a list's first item, 0 when absent, falling linearly over
+    the depth (`linear`) or as 1/log2(rank + 2) (`log`: steep at the head, flat in the tail)."""
+    r = positions.astype(np.float64)
+    score = 1.0 - r / depth if discount == "linear" else 1.0 / np.log2(np.maximum(r, 0.0) + 2.0)
+    return np.where(positions >= 0, score, 0.0)
 
 
 def together_counts(info: ItemInfo, items: np.ndarray, gain: str) -> np.ndarray:
@@ -297,13 +306,14 @@ def assemble(
     pool = pool[~np.isin(pool, listener.history)]
     used_songs = {int(s) for s in info.song[listener.history]}
     pool = pool[~np.isin(info.song[pool], list(used_songs))]
-    scores = rank_scores(lists, pool)
+    positions = rank_positions(lists, pool)
+    scores = rank_scores(positions, lists.shape[1])
     context, tastes = scores[0], scores[1 : k + 1]
     owner = np.argmax(tastes, axis=0)
     unclaimed = tastes.max(axis=0) <= 0 if spec.assign == "score" else np.ones(len(pool), bool)
     owner[unclaimed] = nearest_taste(vectors, listener, pool[unclaimed])
     w = spec.context_weight
-    steep = rank_scores(lists, pool, discount="log")
+    steep = rank_scores(positions, lists.shape[1], discount="log")
     value = w * steep[0] + (1 - w) * steep[1 : k + 1]  # what peeling protects, per taste
     taken: set[int] = set()
     mixes, caps = [], []
@@ -317,14 +327,13 @@ def assemble(
         n_cold = math.ceil(spec.cold_share * want) if spec.cold_share > 0 else 0
         n_new = min(n_cold, int(info.cold[order].sum()))
         n_played = min(want - n_new, int((~info.cold[order[:want]]).sum()))  # played tracks the mix takes
-        position = {int(item): j for j, item in enumerate(pool)}
         order = peeled_order(
             order,
             info,
             n_played,
             spec.cohesion_slack,
             spec.cohesion_gain,
-            value=value[t][[position[int(i)] for i in order]],
+            value=value[t][np.searchsorted(pool, order)],  # pool is sorted (np.unique)
             weight=spec.cohesion_weight,
         )
         artists: dict[int, int] = {}

@@ -13,6 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from src.data.errors import DataError
+from src.data.split import hold_out
 
 
 @dataclass
@@ -80,13 +81,11 @@ def validation_view(data: RecData, seed: int = 0, fraction: float = 0.2) -> RecD
     """
     train = sp.csr_matrix(data.train, dtype=np.float32, copy=True)
     train.sum_duplicates()
-    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(train.shape[0]), np.diff(train.indptr))
+    pairs = pd.DataFrame({"user_id": rows, "track_id": train.indices})
+    eligible = np.flatnonzero(np.diff(train.indptr)[rows] >= 2)
     held = np.zeros(train.nnz, dtype=bool)
-    for row in range(train.shape[0]):
-        start, end = train.indptr[row], train.indptr[row + 1]
-        if end - start >= 2:
-            n_out = max(1, int(np.floor(fraction * (end - start))))
-            held[start + rng.choice(end - start, size=n_out, replace=False)] = True
+    held[eligible[hold_out(pairs.iloc[eligible], fraction, np.random.default_rng(seed))]] = True
     inner_val, inner_train = (
         sp.csr_matrix(
             (train.data * mask, train.indices.copy(), train.indptr.copy()),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 
-def _hold_out(pairs: pd.DataFrame, fraction: float, rng: np.random.Generator) -> np.ndarray:
+def hold_out(pairs: pd.DataFrame, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Boolean mask of held-out rows; playlists in sorted id order, tracks chosen uniformly."""
     mask = np.zeros(len(pairs), dtype=bool)
     positions = pairs.reset_index(drop=True).groupby("user_id", sort=True).indices
@@ -35,14 +35,14 @@ def split_interactions(
         .reset_index(drop=True)
     )
     rng = np.random.default_rng(seed)
-    test = _hold_out(pairs, test_fraction, rng)
+    test = hold_out(pairs, test_fraction, rng)
     part = np.where(test, "test", "train").astype(object)
     train_idx = np.flatnonzero(~test)
     train = pairs.iloc[train_idx]
     sizes = train.groupby("user_id")["track_id"].transform("size").to_numpy()
     eligible = train_idx[sizes >= 2]
     if len(eligible):
-        val = _hold_out(pairs.iloc[eligible], val_fraction, rng)
+        val = hold_out(pairs.iloc[eligible], val_fraction, rng)
         part[eligible[val]] = "val"
     pairs["part"] = part
     return pairs

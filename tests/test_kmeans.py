@@ -9,7 +9,7 @@ import torch
 from sklearn.datasets import make_blobs
 
 from src.cluster import available_engines, fit_kmeans
-from src.cluster.gemm_kmeans import assign_gemm
+from src.cluster.gemm_kmeans import GEMMS, GemmBackend, assign_gemm, fastest_gemm, worker_pool
 from src.cluster.kmeans import init_centroids, resolve_engine, training_sample
 from src.cluster.lloyd import BACKENDS, lloyd, make_backend, repair_empty
 from src.cluster.torch_kmeans import pick_device
@@ -177,3 +177,34 @@ def test_lloyd_makes_no_float64_copy_of_the_data():
 
     exact = np.var(X, axis=0, dtype=np.float64).mean()
     assert mean_variance(*column_moments(X, chunk=999)) == pytest.approx(exact, rel=1e-9)
+
+
+def test_both_blas_give_the_same_distance_block_and_one_is_picked():
+    """`fastest_gemm` may pick either BLAS per machine; both must compute the same product."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((300, 9), dtype=np.float32)
+    b = rng.standard_normal((9, 17), dtype=np.float32)
+    outs = {}
+    for name, gemm in GEMMS.items():
+        outs[name] = np.empty((300, 17), dtype=np.float32)
+        gemm(a, b, outs[name])
+    np.testing.assert_allclose(outs["torch"], outs["numpy"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(outs["numpy"], a.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
+    assert fastest_gemm(64, 9, 17, rounds=1, calls=1) in GEMMS
+    with worker_pool(2) as pool:
+        assert fastest_gemm(64, 9, 17, pool, 2, rounds=1, calls=2) in GEMMS
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gemm_backend_keeps_its_sums_exact_as_rows_change_cluster(blobs, threads):
+    """After the first iteration only the rows that moved update the sums; they must equal a fresh sum."""
+    start = init_centroids(blobs, 12, 0, "random")
+    with GemmBackend(blobs, 12, threads=threads, chunk=256) as engine:
+        C = start
+        for _ in range(6):
+            _, sums, counts = engine.assign_and_sum(C)
+            fresh = np.zeros_like(sums)
+            np.add.at(fresh, engine.labels, blobs.astype(np.float64))
+            np.testing.assert_allclose(sums, fresh, rtol=1e-5, atol=1e-3)
+            np.testing.assert_array_equal(counts, np.bincount(engine.labels, minlength=12))
+            C = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)

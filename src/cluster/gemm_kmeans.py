@@ -1,18 +1,21 @@
 """Lloyd k-means on the CPU at matrix-multiply speed: the `gemm` backend, and the chunked `assign` it shares.
 
-Why it beats `faiss.Kmeans` on this kind of machine: one Lloyd iteration is a distance GEMM plus an argmin
-plus a centroid update. The faiss-cpu wheel ships an old OpenBLAS that falls back to an SSE3 kernel on newer
-Xeons, so its GEMM runs at a third of the machine's peak. Here the GEMM goes to torch's MKL (AVX-512), and
-the rest is arranged so nothing else costs a pass over memory:
+Why it beats `faiss.Kmeans`: one Lloyd iteration is a distance GEMM plus an argmin plus a centroid update.
+The faiss-cpu wheel ships an old OpenBLAS (0.3.15) that falls back to an SSE3 kernel on newer Xeons. Here the
+GEMM goes to whichever of the two BLAS this process has is faster for the exact block shape: torch's MKL or
+numpy's OpenBLAS. MKL runs slower code paths on AMD CPUs, and the numpy wheel's newer OpenBLAS has AVX-512
+kernels there. `fastest_gemm` times both once per process and shape and picks one, so the choice holds on
+every CPU type instead of being tuned to one. The rest is arranged so nothing else costs a pass over memory:
 
 - the bias ``‖c‖²`` is folded into the GEMM by augmenting each point with a constant 1 and each centroid with
   ``‖c‖²`` (``[x, 1] · [-2c, ‖c‖²] = ‖c‖² − 2x·c``), so the distance block needs no separate add;
 - the block is small (``chunk`` rows × k, ~1 MiB) so the argmin reads it from L2 right after the GEMM wrote it;
 - one worker thread per core, each with single-threaded BLAS over its own contiguous rows (the GEMM, the
   argmin and the sparse scatter-add all release the GIL), so every step runs on every core;
-- centroid sums are one sparse (k × n) @ X product per worker (a sequential scatter-add), and the inertia of
-  the iteration comes from those sums in closed form — ``Σ‖x‖² + Σ_c (n_c‖c‖² − 2 c·S_c)`` — without
-  another pass over the data.
+- centroid sums are one sparse (k × n) @ X product per worker (a sequential scatter-add) in the first
+  iteration; after that only the rows that changed cluster are moved between sums (a few per cent once Lloyd
+  settles). The inertia of the iteration comes from the sums in closed form —
+  ``Σ‖x‖² + Σ_c (n_c‖c‖² − 2 c·S_c)`` — without another pass over the data.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -109,16 +113,80 @@ def _ranges(n: int, parts: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def _assign_rows(Xa: np.ndarray, Ca: np.ndarray, labels: np.ndarray, lo: int, hi: int, chunk: int) -> None:
+Gemm = Callable[[np.ndarray, np.ndarray, np.ndarray], object]
+
+
+def _torch_gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    torch.mm(torch.from_numpy(a), torch.from_numpy(b), out=torch.from_numpy(out))
+
+
+def _numpy_gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    np.matmul(a, b, out=out)
+
+
+GEMMS: dict[str, Gemm] = {"torch": _torch_gemm, "numpy": _numpy_gemm}
+
+
+_CHOSEN: dict[tuple[int, int, int, int], str] = {}
+
+
+def fastest_gemm(
+    rows: int, inner: int, cols: int, pool: ThreadPoolExecutor | _Inline | None = None, workers: int = 1,
+    rounds: int = 3, calls: int = 8,
+) -> str:
+    """The faster BLAS for (rows × inner) @ (inner × cols) float32 blocks, timed the way the blocks run: on
+    `workers` threads of `pool` at once, each over its own rows, under the caller's thread limits (torch.mm
+    called from several threads at once can be much slower than one call alone suggests). Interleaved rounds,
+    the best kept; measured once per process, shape and worker count (a few milliseconds)."""
+    key = (rows, inner, cols, workers)
+    if key not in _CHOSEN:
+        pool = pool or _Inline()
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((workers * calls * rows, inner), dtype=np.float32)
+        b = rng.standard_normal((inner, cols), dtype=np.float32)
+
+        def run(gemm: Gemm, worker: int) -> None:
+            out = np.empty((rows, cols), dtype=np.float32)
+            for call in range(calls):
+                lo = (worker * calls + call) * rows
+                gemm(a[lo : lo + rows], b, out)
+
+        best = {name: np.inf for name in GEMMS}
+        for round_ in range(rounds + 1):  # round 0 is a warm-up (packing buffers, thread pools)
+            for name, gemm in GEMMS.items():
+                start = time.perf_counter()
+                list(pool.map(lambda w, gemm=gemm: run(gemm, w), range(workers)))
+                if round_:
+                    best[name] = min(best[name], time.perf_counter() - start)
+        _CHOSEN[key] = min(best, key=best.__getitem__)
+    return _CHOSEN[key]
+
+
+CALIBRATE_BLOCKS = 16  # fits of fewer blocks than this per worker keep torch (the calibration would not pay)
+
+
+def pick_gemm(n: int, chunk: int, inner: int, cols: int, pool: ThreadPoolExecutor | _Inline, workers: int) -> Gemm:
+    """The GEMM for `n` rows in blocks of `chunk`: calibrated (`fastest_gemm`) when the fit is large enough."""
+    workers = max(1, min(workers, n // chunk))
+    if n < CALIBRATE_BLOCKS * chunk * workers:
+        return _torch_gemm
+    return GEMMS[fastest_gemm(chunk, inner, cols, pool, workers)]
+
+
+def gemm_choices() -> dict[tuple[int, int, int, int], str]:
+    """What `fastest_gemm` chose so far in this process: (rows, inner, cols, workers) → BLAS (benchmarks log it)."""
+    return dict(_CHOSEN)
+
+
+def _assign_rows(
+    Xa: np.ndarray, Ca: np.ndarray, labels: np.ndarray, lo: int, hi: int, chunk: int, gemm: Gemm = _torch_gemm
+) -> None:
     """labels[lo:hi] = argmin over centroids, one L2-resident block at a time."""
-    Ct = torch.from_numpy(Ca)
     block = np.empty((chunk, Ca.shape[1]), dtype=np.float32)
-    bt = torch.from_numpy(block)
-    Xt = torch.from_numpy(Xa)
     for start in range(lo, hi, chunk):
         stop = min(start + chunk, hi)
         n = stop - start
-        torch.mm(Xt[start:stop], Ct, out=bt[:n])
+        gemm(Xa[start:stop], Ca, block[:n])
         np.argmin(block[:n], axis=1, out=labels[start:stop])
 
 
@@ -141,6 +209,8 @@ class GemmBackend:
         self.Xa = augment(self.X)
         self.total_sq = float(np.einsum("ij,ij->", self.X, self.X, dtype=np.float64))
         self.labels = np.empty(len(self.X), dtype=np.int64)
+        self.sums: np.ndarray | None = None  # per-cluster sums of the rows (float64), kept across iterations
+        self.gemm: Gemm = _torch_gemm
         self.workers = threads or n_threads()
         # several slices per worker: a worker slowed by another process does not hold up the iteration
         self.parts = _ranges(len(self.X), min(self.workers * SLICES, max(1, len(self.X) // self.chunk)))
@@ -148,6 +218,9 @@ class GemmBackend:
     def __enter__(self) -> GemmBackend:
         self._stack = contextlib.ExitStack()
         self.pool = self._stack.enter_context(worker_pool(min(self.workers, len(self.parts))))
+        # chosen under the pool's BLAS thread limits, the conditions the blocks run under
+        workers = min(self.workers, len(self.parts))
+        self.gemm = pick_gemm(len(self.X), self.chunk, self.Xa.shape[1], self.k, self.pool, workers)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -156,18 +229,27 @@ class GemmBackend:
     def moments(self) -> tuple[int, np.ndarray, np.ndarray]:
         return column_moments(self.X)
 
-    def _step(self, part: tuple[int, int], Ca: np.ndarray) -> np.ndarray:
+    def _step(self, part: tuple[int, int], Ca: np.ndarray, first: bool) -> np.ndarray:
+        """Assign rows lo…hi; their per-cluster sums (first call) or the change of the sums since the last."""
         lo, hi = part
-        _assign_rows(self.Xa, Ca, self.labels, lo, hi, self.chunk)
-        return cluster_sums(self.X[lo:hi], self.labels[lo:hi], self.k)
+        old = None if first else self.labels[lo:hi].copy()
+        _assign_rows(self.Xa, Ca, self.labels, lo, hi, self.chunk, self.gemm)
+        new = self.labels[lo:hi]
+        if old is None:
+            return cluster_sums(self.X[lo:hi], new, self.k)
+        moved = np.flatnonzero(old != new)
+        rows = self.X[lo + moved]
+        return cluster_sums(rows, new[moved], self.k) - cluster_sums(rows, old[moved], self.k)
 
     def assign_and_sum(self, C: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         Ca = augment_centroids(C)
-        sums = np.sum(list(self.pool.map(lambda p: self._step(p, Ca), self.parts)), axis=0)
+        first = self.sums is None
+        parts = np.sum(list(self.pool.map(lambda p: self._step(p, Ca, first), self.parts)), axis=0)
+        self.sums = parts if self.sums is None else self.sums + parts
         counts = np.bincount(self.labels, minlength=self.k)
         C64 = C.astype(np.float64)
-        inertia = self.total_sq + float(counts @ np.einsum("ij,ij->i", C64, C64) - 2.0 * np.sum(C64 * sums))
-        return max(inertia, 0.0), sums, counts
+        inertia = self.total_sq + float(counts @ np.einsum("ij,ij->i", C64, C64) - 2.0 * np.sum(C64 * self.sums))
+        return max(inertia, 0.0), self.sums.copy(), counts
 
 
 def assign_gemm(
@@ -186,11 +268,13 @@ def assign_gemm(
     workers = threads or n_threads()
 
     def work(Xb: np.ndarray, Xa: np.ndarray, lab: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
-        _assign_rows(Xa, Ca, lab, lo, hi, chunk)
+        _assign_rows(Xa, Ca, lab, lo, hi, chunk, gemm)
         diff = Xb[lo:hi] - C[lab[lo:hi]]  # exact distances: no ‖x‖² − 2x·c + ‖c‖² cancellation
         out[lo:hi] = np.einsum("ij,ij->i", diff, diff)
 
-    with worker_pool(min(workers, max(1, len(X) // chunk))) as pool:
+    pool_size = min(workers, max(1, len(X) // chunk))
+    with worker_pool(pool_size) as pool:
+        gemm = pick_gemm(len(X), chunk, C.shape[1] + 1, len(C), pool, pool_size)
         for lo in range(0, len(X), block):
             hi = min(lo + block, len(X))
             Xb = np.ascontiguousarray(X[lo:hi], dtype=np.float32)

@@ -131,8 +131,13 @@ _CHOSEN: dict[tuple[int, int, int, int], str] = {}
 
 
 def fastest_gemm(
-    rows: int, inner: int, cols: int, pool: ThreadPoolExecutor | _Inline | None = None, workers: int = 1,
-    rounds: int = 3, calls: int = 8,
+    rows: int,
+    inner: int,
+    cols: int,
+    pool: ThreadPoolExecutor | _Inline | None = None,
+    workers: int = 1,
+    rounds: int = 3,
+    calls: int = 8,
 ) -> str:
     """The faster BLAS for (rows × inner) @ (inner × cols) float32 blocks, timed the way the blocks run: on
     `workers` threads of `pool` at once, each over its own rows, under the caller's thread limits (torch.mm
@@ -165,7 +170,9 @@ def fastest_gemm(
 CALIBRATE_BLOCKS = 16  # fits of fewer blocks than this per worker keep torch (the calibration would not pay)
 
 
-def pick_gemm(n: int, chunk: int, inner: int, cols: int, pool: ThreadPoolExecutor | _Inline, workers: int) -> Gemm:
+def pick_gemm(
+    n: int, chunk: int, inner: int, cols: int, pool: ThreadPoolExecutor | _Inline, workers: int
+) -> Gemm:
     """The GEMM for `n` rows in blocks of `chunk`: calibrated (`fastest_gemm`) when the fit is large enough."""
     workers = max(1, min(workers, n // chunk))
     if n < CALIBRATE_BLOCKS * chunk * workers:
@@ -248,7 +255,9 @@ class GemmBackend:
         self.sums = parts if self.sums is None else self.sums + parts
         counts = np.bincount(self.labels, minlength=self.k)
         C64 = C.astype(np.float64)
-        inertia = self.total_sq + float(counts @ np.einsum("ij,ij->i", C64, C64) - 2.0 * np.sum(C64 * self.sums))
+        inertia = self.total_sq + float(
+            counts @ np.einsum("ij,ij->i", C64, C64) - 2.0 * np.sum(C64 * self.sums)
+        )
         return max(inertia, 0.0), self.sums.copy(), counts
 
 

@@ -84,7 +84,9 @@ def compare_audio(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
             transformer = FeatureTransformer(FeatureConfig(**{**features, "extra": list(extra)}))
             X = transformer.fit_transform(catalog.tracks)
             split = split_interactions(catalog.interactions, seed=seed) if len(catalog.interactions) else None
-            ctx = EmbedContext(catalog, X, transformer, run_dir / inputs / f"seed{seed}", seed=seed, split=split)
+            ctx = EmbedContext(
+                catalog, X, transformer, run_dir / inputs / f"seed{seed}", seed=seed, split=split
+            )
             ctx.run_dir.mkdir(parents=True, exist_ok=True)
             for entry in cfg.embeddings:
                 name, _, config = str(entry).partition(":")  # "label:config" runs config under another label
@@ -103,12 +105,30 @@ def compare_audio(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
                 scores["val/loss"] = trained.get(f"{name}/val/loss", float("nan"))
                 val_rows = ctx.extras.get("val_rows", {}).pop(name, None)
                 if val_rows is not None:
-                    fit = fit_kmeans(vectors[val_rows], int(cfg.select_k), engine="sklearn", seed=0, n_init=10)
+                    fit = fit_kmeans(
+                        vectors[val_rows], int(cfg.select_k), engine="sklearn", seed=0, n_init=10
+                    )
                     val_labels.setdefault((inputs, name), []).append(fit.labels)
-                rows.append({"method": f"{name} [{inputs}]", "embedding": name, "inputs": inputs, "seed": seed, **scores})
-                log.info("%s [%s] seed %d: %s", name, inputs, seed, {m: round(scores.get(m, np.nan), 4) for m in TARGETS})
+                rows.append(
+                    {
+                        "method": f"{name} [{inputs}]",
+                        "embedding": name,
+                        "inputs": inputs,
+                        "seed": seed,
+                        **scores,
+                    }
+                )
+                log.info(
+                    "%s [%s] seed %d: %s",
+                    name,
+                    inputs,
+                    seed,
+                    {m: round(scores.get(m, np.nan), 4) for m in TARGETS},
+                )
     frame = pd.DataFrame(rows)
-    agreement = {f"{name} [{inputs}]": seed_agreement(labels) for (inputs, name), labels in val_labels.items()}
+    agreement = {
+        f"{name} [{inputs}]": seed_agreement(labels) for (inputs, name), labels in val_labels.items()
+    }
     frame["val_seed_ari"] = frame["method"].map(agreement)
     return write_outputs(frame, agreement, run_dir)
 
@@ -125,7 +145,9 @@ def per_seed_ratios(frame: pd.DataFrame) -> pd.DataFrame:
 
 def markdown(frame: pd.DataFrame) -> str:
     """A plain markdown table, numbers to 4 decimals."""
-    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
+    cells = [
+        [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)
+    ]
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells]) + "\n"
 
@@ -143,7 +165,9 @@ def write_outputs(frame: pd.DataFrame, agreement: dict[str, float], run_dir: Pat
         scored = {m: a for m, a in agreement.items() if m.endswith(f"[{inputs}]") and np.isfinite(a)}
         if scored:
             choice[inputs] = max(scored, key=scored.get)
-    write_json(run_dir / "selection.json", {"criterion": "val_seed_ari", "scores": agreement, "choice": choice})
+    write_json(
+        run_dir / "selection.json", {"criterion": "val_seed_ari", "scores": agreement, "choice": choice}
+    )
     print(to_markdown(table))
     print(markdown(ratios))
     print("label-free choice (val_seed_ari):", choice, agreement)

@@ -135,9 +135,10 @@ def compare_audio(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
 
 def per_seed_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     """Each learned/baseline row's TARGETS as a ratio to `raw` on the same inputs and seed."""
+    targets = [m for m in TARGETS if m in frame.columns]
     raw = frame[frame["embedding"] == "raw"].set_index(["inputs", "seed"])
-    out = frame[["method", "inputs", "seed", *TARGETS]].copy()
-    for metric in TARGETS:
+    out = frame[["method", "inputs", "seed", *targets]].copy()
+    for metric in targets:
         ref = raw[metric].reindex(pd.MultiIndex.from_frame(frame[["inputs", "seed"]])).to_numpy()
         out[f"{metric}/raw"] = frame[metric].to_numpy() / ref
     return out

@@ -44,6 +44,8 @@ class FeatureDataModule(pl.LightningDataModule):
         val_fraction: share of tracks held out for validation (reconstruction) and early stopping.
         num_workers: DataLoader workers.
         seed: seed of the train/val split and of the shuffling.
+        split_seed: seed of the train/val split alone (None: `seed`); a fixed one holds the same validation
+            tracks out of models trained with different seeds, so they can be compared on them.
         output_dir: where the fitted transformer is saved (`features.joblib`), if given.
     """
 
@@ -56,6 +58,7 @@ class FeatureDataModule(pl.LightningDataModule):
         num_workers: int = 0,
         seed: int = 0,
         output_dir: str | Path | None = None,
+        split_seed: int | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -64,6 +67,7 @@ class FeatureDataModule(pl.LightningDataModule):
         self.val_fraction = float(val_fraction)
         self.num_workers = int(num_workers)
         self.seed = int(seed)
+        self.split_seed = self.seed if split_seed is None else int(split_seed)
         self.output_dir = Path(output_dir) if output_dir else None
         self.catalog: Catalog | None = None
         self.transformer: FeatureTransformer | None = None
@@ -83,7 +87,7 @@ class FeatureDataModule(pl.LightningDataModule):
         dm.X = np.ascontiguousarray(X, dtype=np.float32)
         dm.track_ids = np.asarray(track_ids).astype(str)
         dm.transformer = transformer
-        dm.train_idx, dm.val_idx = split_rows(len(dm.X), dm.val_fraction, dm.seed)
+        dm.train_idx, dm.val_idx = split_rows(len(dm.X), dm.val_fraction, dm.split_seed)
         return dm
 
     def setup(self, stage: str | None = None) -> None:
@@ -93,7 +97,7 @@ class FeatureDataModule(pl.LightningDataModule):
             raise DataError("FeatureDataModule needs a catalogue source or arrays")
         self.catalog = self.source.load()
         tracks = self.catalog.tracks
-        self.train_idx, self.val_idx = split_rows(len(tracks), self.val_fraction, self.seed)
+        self.train_idx, self.val_idx = split_rows(len(tracks), self.val_fraction, self.split_seed)
         self.transformer = FeatureTransformer(self.features).fit(tracks.iloc[self.train_idx])
         self.X = self.transformer.transform(tracks)
         self.track_ids = tracks["track_id"].astype(str).to_numpy()

@@ -105,6 +105,11 @@ class DECModule(AutoencoderModule):
         kmeans_n_init: int = 10,
         masked_loss: bool = False,
         centroid_init: CentroidInit | None = None,
+        objective: str = "reconstruction",
+        corrupt_prob: float = 0.3,
+        temperature: float = 0.1,
+        projection_dim: int = 32,
+        mask_weight: float = 1.0,
     ) -> None:
         super().__init__(
             input_dim,
@@ -118,6 +123,11 @@ class DECModule(AutoencoderModule):
             weight_decay,
             name,
             masked_loss,
+            objective=objective,
+            corrupt_prob=corrupt_prob,
+            temperature=temperature,
+            projection_dim=projection_dim,
+            mask_weight=mask_weight,
         )
         self.save_hyperparameters(ignore=["centroid_init"])
         self.centroid_init = centroid_init

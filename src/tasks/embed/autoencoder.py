@@ -40,6 +40,8 @@ class AutoencoderEmbedding:
             run) to load instead of training; its own feature transformer maps this run's tracks.
         batch_size: training batch size.
         val_fraction: tracks held out for validation reconstruction and early stopping.
+        val_seed: seed of that held-out share (null: the run's seed); fixed, it keeps the same validation tracks
+            out of every seed's model (the label-free selection compares models on them).
         use_best: embed with the best monitored checkpoint (else the final weights).
         torch_threads: intra-op threads while training (null: torch's default). Small MLPs run an order of
             magnitude faster on 1 thread than on a contended multi-core CPU.
@@ -52,6 +54,7 @@ class AutoencoderEmbedding:
     checkpoint: str | None = None
     batch_size: int = 256
     val_fraction: float = 0.1
+    val_seed: int | None = None
     use_best: bool = True
     torch_threads: int | None = 1
     metrics: dict[str, float] = field(default_factory=dict, init=False)
@@ -72,7 +75,9 @@ class AutoencoderEmbedding:
             batch_size=self.batch_size,
             val_fraction=self.val_fraction,
             seed=ctx.seed,
+            split_seed=self.val_seed,
         )
+        ctx.extras.setdefault("val_rows", {})[self.name] = dm.val_idx
         model = instantiate(self.model, **dm.model_kwargs(), name=self.name, _convert_="all")
         result = fit_from_config(
             model,

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 from spotify_double import SpotifyDouble, make_catalogue
 from spotify_double.signin import publish, sign_in, spotify_env, spotify_overrides
 
 from conftest import TT_FAST
 from helpers import TINY, run_script
+from src.data.errors import DataError
+from src.tasks.mixes import listener_tracks
 
 MIX = ["mix.size=8", "tastes.min_size=4"]
 
@@ -77,14 +80,31 @@ def test_mixes_for_track_ids_and_for_a_run_without_a_recommender(tmp_path, train
     assert result.returncode == 0, result.stderr[-3000:]
     assert _mixes(tmp_path / "raw_mixes")[0]["recommender"].startswith("nearest tracks in")
 
-    for bad, message in (
-        (["listener.tracks=[nope]"], "none of the listener"),
-        ([], "give exactly one listener"),
-        (["listener.user=nobody"], "no such user"),
-    ):
-        result = make_mixes(run, path, tmp_path / "bad", *bad)
-        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
-        assert not (tmp_path / "bad" / "mixes").exists()  # a failed run leaves no partial mixes
+    result = make_mixes(run, path, tmp_path / "bad", "listener.tracks=[nope]")
+    assert (
+        result.returncode == 2
+        and "none of the listener" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    assert not (tmp_path / "bad" / "mixes").exists()  # a failed run leaves no partial mixes
+
+
+@pytest.mark.parametrize(
+    ("listener", "message"),
+    [
+        ({}, "give exactly one listener"),
+        ({"user": "p1", "tracks": ["t1"]}, "give exactly one listener"),
+        ({"user": "nobody"}, "no such user"),
+        ({"tracks": ["nope"]}, "none of the listener"),
+    ],
+)
+def test_listener_errors_name_what_to_fix(listener, message):
+    """The script exits 2 with these messages (one case runs end to end above); checked here in-process."""
+    tracks = pd.DataFrame({"track_id": ["t1", "t2"], "track_name": ["a", "b"], "track_artist": ["x", "y"]})
+    interactions = pd.DataFrame({"user_id": ["p1", "p1"], "track_id": ["t1", "t2"]})
+    cfg = OmegaConf.create({"listener": {"user": None, "tracks": None, "library": None, **listener}})
+    with pytest.raises(DataError, match=message):
+        listener_tracks(cfg, tracks, interactions)
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from helpers import TINY, run_script
 from src.embeddings.pca import fit_pca, pca_transform
 from src.models.autoencoder import AutoencoderModule, info_nce, marginal_corruption
 from src.models.datamodule import FeatureDataModule
+from src.models.ensemble import AutoencoderEnsemble
 
 TINY_SSL = ["embedding.trainer.max_epochs=2", "embedding.batch_size=64"]
 
@@ -105,6 +106,41 @@ def test_objective_decreases_on_a_toy_problem(objective):
     ).fit(model, datamodule=dm)
     after = model.objective_loss(x_val, torch.Generator().manual_seed(0)).item()
     assert after < 0.8 * before
+
+
+def test_ensemble_concatenates_independent_members_and_reloads_from_its_checkpoint(tmp_path):
+    """The ensemble trains on the mean objective, embeds as members × bottleneck, and a checkpoint reloads
+    (load_from_checkpoint is how scripts/embed.py and `checkpoint=RUN_DIR` get it back) to the same vectors."""
+    pl.seed_everything(0, verbose=False)
+    X = _correlated()
+    dm = FeatureDataModule.from_arrays(X, [f"t{i}" for i in range(len(X))], batch_size=64, val_fraction=0.2)
+    model = AutoencoderEnsemble(
+        6, members=3, hidden=[16], bottleneck=2, mask_prob=0.5, masked_loss=True, lr=5e-3
+    )
+    x = torch.from_numpy(X[dm.val_idx])
+    assert model.encode(x).shape == (len(x), 6)
+    first, second = (m.encoder[0].weight for m in model.members[:2])
+    assert not torch.equal(first, second)  # independently initialised
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert model.objective_loss(x, g1).item() == pytest.approx(model.objective_loss(x, g2).item())
+    before = model.objective_loss(x, torch.Generator().manual_seed(0)).item()
+    trainer = pl.Trainer(
+        max_epochs=10,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(model, datamodule=dm)
+    assert model.objective_loss(x, torch.Generator().manual_seed(0)).item() < 0.8 * before
+    trainer.save_checkpoint(tmp_path / "ens.ckpt")
+    loaded = AutoencoderEnsemble.load_from_checkpoint(tmp_path / "ens.ckpt", map_location="cpu")
+    model.eval(), loaded.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.encode(x), model.encode(x))
+    with pytest.raises(ValueError, match="members"):
+        AutoencoderEnsemble(6, members=0)
 
 
 def test_split_seed_fixes_the_validation_tracks_across_training_seeds():

@@ -43,3 +43,26 @@ def run_script(
         timeout=timeout,
         stdin=stdin,
     )
+
+
+def run_tiny_pipeline(run_dir: Path, data_path: Path, *overrides: str) -> None:
+    """`scripts/pipeline.py` with the tiny settings on a bundled-format file into `run_dir`; a failure fails the
+    test with the script's stderr."""
+    result = run_script(
+        "pipeline.py", *TINY, "data=bundled", f"data.path={data_path}", *overrides, f"hydra.run.dir={run_dir}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def quiet_trainer(max_epochs: int):
+    """A CPU Lightning Trainer that writes and prints nothing (unit tests of the models)."""
+    import lightning.pytorch as pl
+
+    return pl.Trainer(
+        max_epochs=max_epochs,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import TINY, run_script
+from helpers import quiet_trainer, run_script, run_tiny_pipeline
 from src.embeddings.pca import fit_pca, pca_transform
 from src.models.autoencoder import AutoencoderModule, info_nce, marginal_corruption
 from src.models.datamodule import FeatureDataModule
@@ -96,14 +96,7 @@ def test_objective_decreases_on_a_toy_problem(objective):
     model = AutoencoderModule(input_dim=6, hidden=[32], bottleneck=4, lr=5e-3, objective=objective)
     x_val = torch.from_numpy(X[dm.val_idx])
     before = model.objective_loss(x_val, torch.Generator().manual_seed(0)).item()
-    pl.Trainer(
-        max_epochs=15,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    ).fit(model, datamodule=dm)
+    quiet_trainer(15).fit(model, datamodule=dm)
     after = model.objective_loss(x_val, torch.Generator().manual_seed(0)).item()
     assert after < 0.8 * before
 
@@ -124,14 +117,7 @@ def test_ensemble_concatenates_independent_members_and_reloads_from_its_checkpoi
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
     assert model.objective_loss(x, g1).item() == pytest.approx(model.objective_loss(x, g2).item())
     before = model.objective_loss(x, torch.Generator().manual_seed(0)).item()
-    trainer = pl.Trainer(
-        max_epochs=10,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    trainer = quiet_trainer(10)
     trainer.fit(model, datamodule=dm)
     assert model.objective_loss(x, torch.Generator().manual_seed(0)).item() < 0.8 * before
     trainer.save_checkpoint(tmp_path / "ens.ckpt")
@@ -160,17 +146,13 @@ def test_whitened_pca_has_unit_variance_axes():
 @pytest.mark.slow
 def test_pipeline_trains_the_scarf_variant(tmp_path, bundled_sample):
     run_dir = tmp_path / "run"
-    result = run_script(
-        "pipeline.py",
-        *TINY,
-        "data=bundled",
-        f"data.path={bundled_sample}",
+    run_tiny_pipeline(
+        run_dir,
+        bundled_sample,
         "embedding=scarf",
         *TINY_SSL,
         "evaluation.compare_embeddings=[raw,scarf,vime]",
-        f"hydra.run.dir={run_dir}",
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert all(np.isfinite(metrics[f"{name}/nmi_genre@k3"]) for name in ("raw", "scarf", "vime"))
     assert np.isfinite(metrics["scarf/val/loss"]) and metrics["scarf/epochs"] == 2  # the run's own model

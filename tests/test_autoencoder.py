@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from helpers import quiet_trainer
 from src.cluster.kmeans import kmeans_centroids
 from src.models.autoencoder import AutoencoderModule, feature_mask, mlp
 from src.models.datamodule import FeatureDataModule, split_rows
@@ -88,17 +89,6 @@ def _blobs(n: int = 240, seed: int = 0) -> np.ndarray:
     return (centres[rng.integers(0, 3, n)] + rng.normal(0, 0.3, (n, 6))).astype(np.float32)
 
 
-def _trainer(max_epochs: int) -> pl.Trainer:
-    return pl.Trainer(
-        max_epochs=max_epochs,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-
-
 def test_autoencoder_learns_to_reconstruct():
     pl.seed_everything(0, verbose=False)
     X = _blobs()
@@ -106,7 +96,7 @@ def test_autoencoder_learns_to_reconstruct():
     model = AutoencoderModule(input_dim=6, hidden=[16], bottleneck=2, lr=1e-2, mask_prob=0.1)
     x_val = torch.from_numpy(X[dm.val_idx])
     before = model.reconstruction(x_val, noisy=False)[1].item()
-    _trainer(15).fit(model, datamodule=dm)
+    quiet_trainer(15).fit(model, datamodule=dm)
     after = model.reconstruction(x_val, noisy=False)[1].item()
     assert after < 0.5 * before
 
@@ -130,7 +120,7 @@ def test_dec_initialises_centroids_from_kmeans_then_refines():
     X = _blobs()
     dm = FeatureDataModule.from_arrays(X, [f"t{i}" for i in range(len(X))], batch_size=64, val_fraction=0.2)
     model = _dec(kmeans_centroids)
-    trainer = _trainer(6)
+    trainer = quiet_trainer(6)
     trainer.fit(model, datamodule=dm)
     assert bool(model.initialized) and model.centroids.abs().sum().item() > 0
     assert trainer.fit_loop.min_epochs == 4  # early stopping cannot end pre-training
@@ -154,7 +144,7 @@ def test_dec_takes_the_projects_kmeans_through_its_hook():
         return fit_kmeans(Z, k, engine="sklearn", n_init=n_init, seed=seed).centroids
 
     model = _dec(project_kmeans)
-    _trainer(5).fit(model, datamodule=dm)
+    quiet_trainer(5).fit(model, datamodule=dm)
     assert calls == [((int(0.8 * len(X)), 3), 3, 3)] and bool(model.initialized)
     assert "centroid_init" not in model.hparams
     q = model.assign(torch.from_numpy(X))
@@ -162,7 +152,7 @@ def test_dec_takes_the_projects_kmeans_through_its_hook():
     bad = DECModule(input_dim=6, hidden=[16], bottleneck=3, n_clusters=3, pretrain_epochs=1)
     bad.centroid_init = lambda Z, k, n, s: np.zeros((k + 1, Z.shape[1]))
     with pytest.raises(ValueError, match="centroid_init returned shape"):
-        _trainer(2).fit(bad, datamodule=dm)
+        quiet_trainer(2).fit(bad, datamodule=dm)
     bad.centroid_init = None  # loading a trained DEC needs no k-means; training one does
     with pytest.raises(ValueError, match="needs centroid_init"):
-        _trainer(2).fit(bad, datamodule=dm)
+        quiet_trainer(2).fit(bad, datamodule=dm)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import synthetic_tracks
-from helpers import TINY, run_script
+from helpers import TINY, run_script, run_tiny_pipeline
 from src.tasks.embed.cold_start import embed_tracks, resolve_model_name
 
 TINY_AE = ["embedding.trainer.max_epochs=3", "embedding.model.pretrain_epochs=1", "embedding.batch_size=128"]
@@ -19,17 +19,13 @@ TINY_AE = ["embedding.trainer.max_epochs=3", "embedding.model.pretrain_epochs=1"
 @pytest.mark.slow
 def test_pipeline_autoencoder_with_comparison(tmp_path, bundled_sample):
     run_dir = tmp_path / "run"
-    result = run_script(
-        "pipeline.py",
-        *TINY,
-        "data=bundled",
-        f"data.path={bundled_sample}",
+    run_tiny_pipeline(
+        run_dir,
+        bundled_sample,
         "embedding=idec",
         *TINY_AE,
         "evaluation.compare_embeddings=[raw,autoencoder,idec]",
-        f"hydra.run.dir={run_dir}",
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     n_tracks = pd.read_csv(bundled_sample)["track_id"].nunique()
     for name in ("raw", "autoencoder", "idec"):
         emb = pd.read_parquet(run_dir / "embeddings" / f"{name}.parquet")

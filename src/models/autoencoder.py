@@ -71,7 +71,37 @@ def first_tensor(batch: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
     return batch if isinstance(batch, torch.Tensor) else batch[0]
 
 
-class AutoencoderModule(pl.LightningModule):
+class ObjectiveSteps(pl.LightningModule):
+    """The steps every audio model shares: train on `objective_loss`, embed with `encode`, one AdamW over all
+    parameters (`lr`, `weight_decay` hyper-parameters). Subclasses define `objective_loss`, `encode` and their
+    validation."""
+
+    # The metric whose best epoch the training path keeps (ModelCheckpoint), and how often it is computed.
+    monitor: str = "val/loss"
+    monitor_mode: str = "min"
+    monitor_every: int = 1
+
+    def objective_loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        loss = self.objective_loss(first_tensor(batch))
+        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        return loss
+
+    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
+        return self.encode(first_tensor(batch))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
+
+
+class AutoencoderModule(ObjectiveSteps):
     """Reconstruct the (clean) features from a corrupted copy; `encode` gives the embedding.
 
     Args:
@@ -95,11 +125,6 @@ class AutoencoderModule(pl.LightningModule):
             bottleneck before it, as in SimCLR/SCARF).
         mask_weight: `vime`: weight of the mask-estimation loss against feature reconstruction (VIME's α).
     """
-
-    # The metric whose best epoch the training path keeps (ModelCheckpoint), and how often it is computed.
-    monitor: str = "val/loss"
-    monitor_mode: str = "min"
-    monitor_every: int = 1
 
     def __init__(
         self,
@@ -190,11 +215,6 @@ class AutoencoderModule(pl.LightningModule):
             return self.vime_loss(x, generator)[0]
         return self.reconstruction(x, noisy=True, generator=generator)[1]
 
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        loss = self.objective_loss(first_tensor(batch))
-        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
-        return loss
-
     def validation_step(self, batch, batch_idx: int) -> None:
         x = first_tensor(batch)
         if self.objective_name != "scarf":  # a SCARF model trains no decoder
@@ -206,11 +226,3 @@ class AutoencoderModule(pl.LightningModule):
             generator = torch.Generator(device=x.device).manual_seed(batch_idx)
             loss = self.objective_loss(x, generator)
         self.log("val/loss", loss, prog_bar=True, on_epoch=True)
-
-    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
-        return self.encode(first_tensor(batch))
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )

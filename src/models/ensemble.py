@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning.pytorch as pl
 import torch
 from torch import nn
 
-from src.models.autoencoder import AutoencoderModule, first_tensor
+from src.models.autoencoder import AutoencoderModule, ObjectiveSteps, first_tensor
 
 
-class AutoencoderEnsemble(pl.LightningModule):
+class AutoencoderEnsemble(ObjectiveSteps):
     """`members` copies of `AutoencoderModule(input_dim, **member)`, trained together on the mean of their
     objectives; the embedding is their concatenated bottlenecks (``members × bottleneck`` dims).
 
@@ -33,10 +32,6 @@ class AutoencoderEnsemble(pl.LightningModule):
         name: the embedding's name.
         member: every other `AutoencoderModule` argument (objective, masks, widths…), the same for each member.
     """
-
-    monitor: str = "val/loss"
-    monitor_mode: str = "min"
-    monitor_every: int = 1
 
     def __init__(
         self,
@@ -74,21 +69,8 @@ class AutoencoderEnsemble(pl.LightningModule):
             losses.append(m.objective_loss(x, g))
         return torch.stack(losses).mean()
 
-    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        loss = self.objective_loss(first_tensor(batch))
-        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
-        return loss
-
     def validation_step(self, batch, batch_idx: int) -> None:
         """The training objective with fixed corruption per batch, as each member scores it alone."""
         x = first_tensor(batch)
         generator = torch.Generator(device=x.device).manual_seed(batch_idx)
         self.log("val/loss", self.objective_loss(x, generator), prog_bar=True, on_epoch=True)
-
-    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> torch.Tensor:
-        return self.encode(first_tensor(batch))
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )

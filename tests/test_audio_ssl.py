@@ -1,5 +1,6 @@
 """Self-supervised objectives of the audio model (SCARF, VIME), the marginal corruption they share, the PCA
-baseline, and a tiny pipeline run plus a tiny like-for-like comparison with the new variants."""
+baseline, and a tiny like-for-like comparison with the new variants (the pipeline trains `scarf` in
+tests/test_embed_pipeline.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import quiet_trainer, run_script, run_tiny_pipeline
+from helpers import quiet_trainer, run_script
 from src.embeddings.pca import fit_pca, pca_transform
 from src.models.autoencoder import AutoencoderModule, info_nce, marginal_corruption
 from src.models.datamodule import FeatureDataModule
@@ -141,23 +142,6 @@ def test_whitened_pca_has_unit_variance_axes():
     Z = pca_transform(X, *fit_pca(X, whiten=True))
     np.testing.assert_allclose(np.cov(Z.T, ddof=1), np.eye(6), atol=1e-3)
     assert pca_transform(X, *fit_pca(X, n_components=2)).shape == (500, 2)
-
-
-@pytest.mark.slow
-def test_pipeline_trains_the_scarf_variant(tmp_path, bundled_sample):
-    run_dir = tmp_path / "run"
-    run_tiny_pipeline(
-        run_dir,
-        bundled_sample,
-        "embedding=scarf",
-        *TINY_SSL,
-        "evaluation.compare_embeddings=[raw,scarf,vime]",
-    )
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert all(np.isfinite(metrics[f"{name}/nmi_genre@k3"]) for name in ("raw", "scarf", "vime"))
-    assert np.isfinite(metrics["scarf/val/loss"]) and metrics["scarf/epochs"] == 2  # the run's own model
-    emb = pd.read_parquet(run_dir / "embeddings" / "scarf.parquet")
-    assert len(emb) == pd.read_csv(bundled_sample)["track_id"].nunique()
 
 
 @pytest.mark.slow

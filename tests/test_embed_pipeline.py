@@ -24,10 +24,10 @@ def test_pipeline_autoencoder_with_comparison(tmp_path, bundled_sample):
         bundled_sample,
         "embedding=idec",
         *TINY_AE,
-        "evaluation.compare_embeddings=[raw,autoencoder,idec]",
+        "evaluation.compare_embeddings=[raw,autoencoder,idec,scarf]",  # scarf: the contrastive objective
     )
     n_tracks = pd.read_csv(bundled_sample)["track_id"].nunique()
-    for name in ("raw", "autoencoder", "idec"):
+    for name in ("raw", "autoencoder", "idec", "scarf"):
         emb = pd.read_parquet(run_dir / "embeddings" / f"{name}.parquet")
         assert len(emb) == n_tracks and (run_dir / "embeddings" / f"{name}.faiss").exists(), name
     assert len(emb["vector"].iloc[0]) == 8
@@ -35,7 +35,7 @@ def test_pipeline_autoencoder_with_comparison(tmp_path, bundled_sample):
         manifest = json.loads((run_dir / "models" / f"{name}.json").read_text())
         assert (run_dir / manifest["checkpoint"]).is_file()
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    for name in ("raw", "autoencoder", "idec"):
+    for name in ("raw", "autoencoder", "idec", "scarf"):
         for key in (
             "nmi_genre@k3",
             "ari_genre@k3",
@@ -49,7 +49,9 @@ def test_pipeline_autoencoder_with_comparison(tmp_path, bundled_sample):
     assert metrics["idec/epochs"] == 3 and "idec/val/recon" in metrics  # training metrics of the run's model
     assert json.loads((run_dir / "models" / "autoencoder.json").read_text())["metrics"]["epochs"] == 3
     table = pd.read_csv(run_dir / "embedding_comparison.csv")
-    assert list(table["embedding"]) == ["raw", "autoencoder", "idec"]
+    assert list(table["embedding"]) == ["raw", "autoencoder", "idec", "scarf"]
+    scarf = json.loads((run_dir / "models" / "scarf.json").read_text())["metrics"]
+    assert scarf["epochs"] == 3 and np.isfinite(scarf["val/loss"])
     assert table.loc[0, "nmi_genre@k3"] == pytest.approx(metrics["raw/nmi_genre@k3"])
     assert "Embeddings compared" in (run_dir / "report.html").read_text()
     clusters = pd.read_parquet(run_dir / "clusters.parquet")  # the pipeline clustered the IDEC space

@@ -7,21 +7,13 @@ that carry most of the variance of correlated features (energy / loudness / acou
 from __future__ import annotations
 
 import numpy as np
+from sklearn.decomposition import PCA
 
 
-def fit_pca(
-    X: np.ndarray, n_components: int | None = None, whiten: bool = False, eps: float = 1e-8
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean, components as columns, per-component scale): project with `(X - mean) @ components / scale`."""
+def principal_axes(X: np.ndarray, n_components: int | None = None, whiten: bool = False) -> np.ndarray:
+    """Rows of `X` on its first `n_components` principal axes (all with None), whitened or not; float32.
+    scikit-learn's exact (full SVD) PCA, fitted on `X` itself."""
     X = np.asarray(X, dtype=np.float64)
-    mean = X.mean(axis=0)
-    _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
-    d = len(s) if n_components is None else min(int(n_components), len(s))
-    std = s[:d] / np.sqrt(max(len(X) - 1, 1))
-    scale = np.maximum(std, eps) if whiten else np.ones(d)
-    return mean, vt[:d].T, scale
-
-
-def pca_transform(X: np.ndarray, mean: np.ndarray, components: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Rows of `X` in the fitted (whitened) principal axes, float32."""
-    return (((np.asarray(X, dtype=np.float64) - mean) @ components) / scale).astype(np.float32)
+    d = min(X.shape) if n_components is None else min(int(n_components), *X.shape)
+    pca = PCA(n_components=d, whiten=whiten, svd_solver="full")
+    return pca.fit_transform(X).astype(np.float32)

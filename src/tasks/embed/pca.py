@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from src.embeddings.pca import fit_pca, pca_transform
+from src.embeddings.pca import principal_axes
 from src.embeddings.store import Embedding
 from src.tasks.embed.context import EmbedContext
 
@@ -20,6 +20,5 @@ class PcaEmbedding:
     whiten: bool = True
 
     def __call__(self, ctx: EmbedContext) -> Embedding:
-        fitted = fit_pca(ctx.features, self.n_components, self.whiten)
         ids = ctx.catalog.tracks["track_id"].to_numpy()
-        return Embedding(self.name, ids, pca_transform(ctx.features, *fitted))
+        return Embedding(self.name, ids, principal_axes(ctx.features, self.n_components, self.whiten))

@@ -165,6 +165,9 @@ def test_compare_audio_embeddings_tiny(tmp_path, bundled_sample):
     assert result.returncode == 0, result.stderr[-3000:]
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 4 * 2 * 2 and runs["nmi_genre@k3"].notna().all()
+    # epochs trained are reported per learned run (the cap of 2 here), none for raw / pca
+    learned = runs["embedding"].isin(["scarf", "vime"])
+    assert (runs.loc[learned, "epochs"] == 2).all() and runs.loc[~learned, "epochs"].isna().all()
     selection = json.loads((out / "selection.json").read_text())
     assert set(selection["choice"]) == {"audio", "year"}
     assert selection["choice"]["audio"] in {"scarf [audio]", "vime [audio]"}

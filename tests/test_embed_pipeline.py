@@ -60,8 +60,8 @@ def test_pipeline_autoencoder_with_comparison(tmp_path, bundled_sample):
     # embed.py on a pipeline run: the run's own embedding by default, any other by name
     assert resolve_model_name(run_dir) == "idec"
     new = synthetic_tracks(n=6).rename(columns={"track_name": "name"})
-    # the default autoencoder is a three-member ensemble: 3 × 8 dims, new tracks embedded like the run's
-    assert embed_tracks(run_dir, new, model_name="autoencoder").vectors.shape == (6, 24)
+    # the default autoencoder is a five-member ensemble: 5 × 8 dims, new tracks embedded like the run's
+    assert embed_tracks(run_dir, new, model_name="autoencoder").vectors.shape == (6, 40)
 
 
 def test_pipeline_loads_a_trained_run(tmp_path, synthetic_csv):

@@ -48,6 +48,7 @@ REPORTED = (
     "stability_ari@k6",
     "val_seed_ari",
     "val/loss",
+    "epochs",
 )
 TARGETS = ("nmi_genre@k6", "coplaylist_lift@12")  # the done criterion, per seed, against raw
 
@@ -103,6 +104,8 @@ def compare_audio(cfg: DictConfig, run_dir: Path) -> pd.DataFrame:
                 )
                 trained = getattr(embedder, "metrics", {})
                 scores["val/loss"] = trained.get(f"{name}/val/loss", float("nan"))
+                # epochs trained: below the trainer's max_epochs when early stopping on val/loss ended it
+                scores["epochs"] = trained.get(f"{name}/epochs", float("nan"))
                 val_rows = ctx.extras.get("val_rows", {}).pop(name, None)
                 if val_rows is not None:
                     fit = fit_kmeans(

@@ -1,0 +1,107 @@
+"""Where one Lloyd iteration of the `gemm` backend goes at case (a)'s shape (1M × 32, K = 256), and whether a
+bfloat16 GEMM could cut it. Prints, for torch's and numpy's BLAS and three block sizes, the GEMM alone and the
+GEMM plus argmin over all rows with the worker threads the backend uses, then six whole backend iterations.
+
+    env -u OPENBLAS_CORETYPE PYTHONPATH=. .venv/bin/python benchmarks/kmeans/iteration_breakdown.py
+
+Timing loops, best of five; run on an idle machine (benchmarks/kmeans/README.md, case (a)).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from benchmarks.kmeans.bench import make_data
+from src.cluster.gemm_kmeans import (
+    GEMMS,
+    GemmBackend,
+    _assign_rows,
+    augment,
+    augment_centroids,
+    n_threads,
+    single_threaded_blas,
+)
+
+N, D, K = 1_000_000, 32, 256
+
+
+def best_of(fn: Callable[[], object], repeats: int = 5) -> float:
+    """Milliseconds of the fastest of `repeats` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * min(times)
+
+
+def assign_time(
+    Xa: np.ndarray, Ca: np.ndarray, gemm_name: str, workers: int, chunk: int, argmin: bool
+) -> float:
+    """One pass over all rows: GEMM per block (and the argmin when `argmin`), `workers` threads."""
+    gemm = GEMMS[gemm_name]
+    labels = np.empty(len(Xa), dtype=np.int64)
+    bounds = np.linspace(0, len(Xa), workers * 4 + 1).astype(int)
+
+    def job(i: int) -> None:
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        if argmin:
+            _assign_rows(Xa, Ca, labels, lo, hi, chunk, gemm)
+            return
+        out = np.empty((chunk, Ca.shape[1]), dtype=np.float32)
+        for s in range(lo, hi, chunk):
+            e = min(s + chunk, hi)
+            gemm(Xa[s:e], Ca, out[: e - s])
+
+    with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
+        return best_of(lambda: list(pool.map(job, range(workers * 4))))
+
+
+def bf16_gemm_time(Xa: np.ndarray, Ca: np.ndarray, chunk: int) -> tuple[float, float]:
+    """(fp32, bf16) milliseconds of torch.mm over all rows, torch's own threads. On CPU torch returns the bf16
+    product in bf16 (no float32 output), which rounds every distance to 8 significant bits."""
+    x32, c32 = torch.from_numpy(Xa), torch.from_numpy(Ca)
+    x16, c16 = x32.bfloat16(), c32.bfloat16()
+
+    def run(x: torch.Tensor, c: torch.Tensor) -> None:
+        for s in range(0, len(x), chunk):
+            torch.mm(x[s : s + chunk], c)
+
+    return best_of(lambda: run(x32, c32)), best_of(lambda: run(x16, c16))
+
+
+def main() -> None:
+    X = make_data(N, D, 64, 2.0, 0, N)
+    C = X[np.random.default_rng(0).choice(N, K, replace=False)].copy()
+    Xa, Ca = augment(X), augment_centroids(C)
+    workers = n_threads()
+    print(f"{N} × {D}, K = {K}, {workers} worker threads; ms per pass over all rows (best of 5)")
+    for name in GEMMS:
+        for chunk in (512, 1024, 2048):
+            gemm_only = assign_time(Xa, Ca, name, workers, chunk, argmin=False)
+            with_argmin = assign_time(Xa, Ca, name, workers, chunk, argmin=True)
+            print(
+                f"{name:6s} block {chunk:5d}: GEMM {gemm_only:6.1f}  GEMM + argmin {with_argmin:6.1f}"
+                f"  (argmin {with_argmin - gemm_only:5.1f}; GEMM {2 * N * (D + 1) * K / gemm_only / 1e6:5.0f} GFLOP/s)"
+            )
+    fp32, bf16 = bf16_gemm_time(Xa, Ca, 16384)
+    print(f"torch.mm fp32 {fp32:.1f} ms, bf16 {bf16:.1f} ms (bf16/fp32 {bf16 / fp32:.2f})")
+    with GemmBackend(X, K) as backend:
+        Cc = C.copy()
+        for it in range(6):
+            t0 = time.perf_counter()
+            _, sums, counts = backend.assign_and_sum(Cc)
+            ms = 1e3 * (time.perf_counter() - t0)
+            nz = counts > 0
+            Cc[nz] = (sums[nz] / counts[nz, None]).astype(np.float32)
+            print(f"backend iteration {it}: {ms:.1f} ms ({backend.gemm.__name__})")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,10 @@ The selection criterion reads only those tracks and no label or playlist: `val_s
 of k-means (k = `select_k`) on the validation tracks between the models trained with different seeds. Structure
 that independently trained models agree on, on tracks none of them trained on, is structure of the data rather
 than of one run; a variant whose clusters change with the training seed is not one a user can rely on.
-Labels and playlists are read only to report.
+The criterion compares variants, not training lengths: each variant trains until early stopping on its own
+objective's validation loss, and the `epochs` column shows where each run stopped (a run that reaches the
+trainer's `max_epochs` was cut by the cap, not by its validation loss). Labels and playlists are read only to
+report.
 """
 
 from __future__ import annotations

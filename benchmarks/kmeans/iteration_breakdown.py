@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
-from benchmarks.kmeans.bench import make_data
+from benchmarks.kmeans.bench import _best_time, make_data
 from src.cluster.gemm_kmeans import (
     GEMMS,
+    SLICES,
     GemmBackend,
     _assign_rows,
+    _ranges,
     augment,
     augment_centroids,
     n_threads,
-    single_threaded_blas,
+    worker_pool,
 )
 
 N, D, K = 1_000_000, 32, 256
@@ -32,13 +33,7 @@ N, D, K = 1_000_000, 32, 256
 
 def best_of(fn: Callable[[], object], repeats: int = 5) -> float:
     """Milliseconds of the fastest of `repeats` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * min(times)
+    return 1e3 * _best_time(fn, repeats)
 
 
 def assign_time(
@@ -47,10 +42,9 @@ def assign_time(
     """One pass over all rows: GEMM per block (and the argmin when `argmin`), `workers` threads."""
     gemm = GEMMS[gemm_name]
     labels = np.empty(len(Xa), dtype=np.int64)
-    bounds = np.linspace(0, len(Xa), workers * 4 + 1).astype(int)
 
-    def job(i: int) -> None:
-        lo, hi = int(bounds[i]), int(bounds[i + 1])
+    def job(part: tuple[int, int]) -> None:
+        lo, hi = part
         if argmin:
             _assign_rows(Xa, Ca, labels, lo, hi, chunk, gemm)
             return
@@ -59,8 +53,9 @@ def assign_time(
             e = min(s + chunk, hi)
             gemm(Xa[s:e], Ca, out[: e - s])
 
-    with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
-        return best_of(lambda: list(pool.map(job, range(workers * 4))))
+    parts = _ranges(len(Xa), workers * SLICES)  # the backend's row slices
+    with worker_pool(workers) as pool:
+        return best_of(lambda: list(pool.map(job, parts)))
 
 
 def bf16_gemm_time(Xa: np.ndarray, Ca: np.ndarray, chunk: int) -> tuple[float, float]:

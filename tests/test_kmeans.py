@@ -9,7 +9,7 @@ import torch
 from sklearn.datasets import make_blobs
 
 from src.cluster import available_engines, fit_kmeans
-from src.cluster.gemm_kmeans import GEMMS, GemmBackend, assign_gemm, fastest_gemm, worker_pool
+from src.cluster.gemm_kmeans import GEMMS, GemmBackend, assign_gemm, fastest_assign, kernels, worker_pool
 from src.cluster.kmeans import init_centroids, resolve_engine, training_sample
 from src.cluster.lloyd import BACKENDS, lloyd, make_backend, repair_empty
 from src.cluster.torch_kmeans import pick_device
@@ -179,8 +179,8 @@ def test_lloyd_makes_no_float64_copy_of_the_data():
     assert mean_variance(*column_moments(X, chunk=999)) == pytest.approx(exact, rel=1e-9)
 
 
-def test_both_blas_give_the_same_distance_block_and_one_is_picked():
-    """`fastest_gemm` may pick either BLAS per machine; both must compute the same product."""
+def test_both_blas_give_the_same_distance_block_and_one_kernel_is_picked():
+    """`fastest_assign` may pick either BLAS or the fused kernel per machine; both BLAS compute the same product."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((300, 9), dtype=np.float32)
     b = rng.standard_normal((9, 17), dtype=np.float32)
@@ -190,9 +190,9 @@ def test_both_blas_give_the_same_distance_block_and_one_is_picked():
         gemm(a, b, outs[name])
     np.testing.assert_allclose(outs["torch"], outs["numpy"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(outs["numpy"], a.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
-    assert fastest_gemm(64, 9, 17, rounds=1, calls=1) in GEMMS
+    assert fastest_assign(64, 9, 17, rounds=1, calls=1) in kernels()
     with worker_pool(2) as pool:
-        assert fastest_gemm(64, 9, 17, pool, 2, rounds=1, calls=2) in GEMMS
+        assert fastest_assign(64, 9, 17, pool, 2, rounds=1, calls=2) in kernels()
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.kmeans.large import two_level
 from src.cluster.faiss_kmeans import faiss_gpu_available
-from src.cluster.gemm_kmeans import gemm_choices
+from src.cluster.gemm_kmeans import kernel_choices
 from src.cluster.kmeans import assign, init_centroids, resolve_engine, run_engine, training_sample
 
 log = logging.getLogger(__name__)
@@ -185,8 +185,8 @@ def run_benchmark(cfg: DictConfig) -> dict[str, Any]:
         train, start, engines, n_iter, repeats, device, precision, int(cfg.seed)
     )
     _add_comparisons(result, list(case.reference), peak)
-    # which BLAS the gemm engine's calibration chose per block shape (rows, d + 1, k, worker threads)
-    result["gemm_blas"] = {" × ".join(map(str, key)): name for key, name in gemm_choices().items()}
+    # which kernel the gemm engine's calibration chose per shape (block rows, d, k, worker threads)
+    result["gemm_kernel"] = {" × ".join(map(str, key)): name for key, name in kernel_choices().items()}
     if "k2" in case:
         t0 = time.perf_counter()
         levels = two_level(

@@ -2,16 +2,19 @@
 
 Why it beats `faiss.Kmeans`: one Lloyd iteration is a distance GEMM plus an argmin plus a centroid update.
 The faiss-cpu wheel ships an old OpenBLAS (0.3.15) that falls back to an SSE3 kernel on newer Xeons. Here the
-GEMM goes to whichever of the two BLAS this process has is faster for the exact block shape: torch's MKL or
-numpy's OpenBLAS. MKL runs slower code paths on AMD CPUs, and the numpy wheel's newer OpenBLAS has AVX-512
-kernels there. `fastest_gemm` times both once per process and shape and picks one, so the choice holds on
+nearest centroids come from whichever of three kernels is fastest for the fit's exact shape: the GEMM in
+torch's MKL or in numpy's OpenBLAS followed by an argmin, or the compiled kernel that fuses the two
+(`src/cluster/fused_argmin.py`; the distance block never goes to memory). MKL runs slower code paths on AMD
+CPUs, the numpy wheel's newer OpenBLAS has AVX-512 kernels there, and the fused kernel needs a C compiler.
+`fastest_assign` times the available ones once per process and shape and picks one, so the choice holds on
 every CPU type instead of being tuned to one. The rest is arranged so nothing else costs a pass over memory:
 
 - the bias ``‖c‖²`` is folded into the GEMM by augmenting each point with a constant 1 and each centroid with
   ``‖c‖²`` (``[x, 1] · [-2c, ‖c‖²] = ‖c‖² − 2x·c``), so the distance block needs no separate add;
-- the block is small (``chunk`` rows × k, ~1 MiB) so the argmin reads it from L2 right after the GEMM wrote it;
+- on the BLAS path the block is small (``chunk`` rows × k, ~1 MiB) so the argmin reads it from L2 right after
+  the GEMM wrote it;
 - one worker thread per core, each with single-threaded BLAS over its own contiguous rows (the GEMM, the
-  argmin and the sparse scatter-add all release the GIL), so every step runs on every core;
+  argmin, the fused kernel and the sparse scatter-add all release the GIL), so every step runs on every core;
 - centroid sums are one sparse (k × n) @ X product per worker (a sequential scatter-add) in the first
   iteration; after that only the rows that changed cluster are moved between sums (a few per cent once Lloyd
   settles). The inertia of the iteration comes from the sums in closed form —
@@ -32,6 +35,7 @@ import scipy.sparse as sp
 import torch
 from threadpoolctl import ThreadpoolController
 
+from src.cluster import fused_argmin
 from src.cluster.lloyd import column_moments
 
 SLICES = 4  # row slices per worker thread and iteration
@@ -127,62 +131,12 @@ def _numpy_gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
 GEMMS: dict[str, Gemm] = {"torch": _torch_gemm, "numpy": _numpy_gemm}
 
 
-_CHOSEN: dict[tuple[int, int, int, int], str] = {}
+FUSED = "fused"  # the compiled GEMM + argmin kernel, next to the BLAS names in GEMMS
 
 
-def fastest_gemm(
-    rows: int,
-    inner: int,
-    cols: int,
-    pool: ThreadPoolExecutor | _Inline | None = None,
-    workers: int = 1,
-    rounds: int = 3,
-    calls: int = 8,
-) -> str:
-    """The faster BLAS for (rows × inner) @ (inner × cols) float32 blocks, timed the way the blocks run: on
-    `workers` threads of `pool` at once, each over its own rows, under the caller's thread limits (torch.mm
-    called from several threads at once can be much slower than one call alone suggests). Interleaved rounds,
-    the best kept; measured once per process, shape and worker count (a few milliseconds)."""
-    key = (rows, inner, cols, workers)
-    if key not in _CHOSEN:
-        pool = pool or _Inline()
-        rng = np.random.default_rng(0)
-        a = rng.standard_normal((workers * calls * rows, inner), dtype=np.float32)
-        b = rng.standard_normal((inner, cols), dtype=np.float32)
-
-        def run(gemm: Gemm, worker: int) -> None:
-            out = np.empty((rows, cols), dtype=np.float32)
-            for call in range(calls):
-                lo = (worker * calls + call) * rows
-                gemm(a[lo : lo + rows], b, out)
-
-        best = {name: np.inf for name in GEMMS}
-        for round_ in range(rounds + 1):  # round 0 is a warm-up (packing buffers, thread pools)
-            for name, gemm in GEMMS.items():
-                start = time.perf_counter()
-                list(pool.map(lambda w, gemm=gemm: run(gemm, w), range(workers)))
-                if round_:
-                    best[name] = min(best[name], time.perf_counter() - start)
-        _CHOSEN[key] = min(best, key=best.__getitem__)
-    return _CHOSEN[key]
-
-
-CALIBRATE_BLOCKS = 16  # fits of fewer blocks than this per worker keep torch (the calibration would not pay)
-
-
-def pick_gemm(
-    n: int, chunk: int, inner: int, cols: int, pool: ThreadPoolExecutor | _Inline, workers: int
-) -> Gemm:
-    """The GEMM for `n` rows in blocks of `chunk`: calibrated (`fastest_gemm`) when the fit is large enough."""
-    workers = max(1, min(workers, n // chunk))
-    if n < CALIBRATE_BLOCKS * chunk * workers:
-        return _torch_gemm
-    return GEMMS[fastest_gemm(chunk, inner, cols, pool, workers)]
-
-
-def gemm_choices() -> dict[tuple[int, int, int, int], str]:
-    """What `fastest_gemm` chose so far in this process: (rows, inner, cols, workers) → BLAS (benchmarks log it)."""
-    return dict(_CHOSEN)
+def kernels() -> list[str]:
+    """The nearest-centroid kernels this process can run: both BLAS, and the fused one when it builds here."""
+    return [*GEMMS, FUSED] if fused_argmin.load() is not None else list(GEMMS)
 
 
 def _assign_rows(
@@ -197,6 +151,86 @@ def _assign_rows(
         np.argmin(block[:n], axis=1, out=labels[start:stop])
 
 
+class RowAssigner:
+    """Nearest centroid for row ranges of `X` with one kernel (a BLAS name in GEMMS, or FUSED): `set_centroids`
+    once per iteration, then call it on ranges from any number of threads."""
+
+    def __init__(self, X: np.ndarray, kernel: str, chunk: int) -> None:
+        self.X, self.kernel, self.chunk = X, kernel, chunk
+        self.fused = fused_argmin.load() if kernel == FUSED else None
+        if kernel == FUSED and self.fused is None:
+            raise RuntimeError("the fused argmin kernel is not available on this machine")
+        self.Xa = None if self.fused else augment(X)  # the BLAS path's [X, 1] copy; the kernel reads X
+        self.C: np.ndarray | fused_argmin.Prepared | None = None
+
+    def set_centroids(self, C: np.ndarray) -> None:
+        self.C = self.fused.prepare(C) if self.fused else augment_centroids(C)
+
+    def __call__(self, labels: np.ndarray, lo: int, hi: int) -> None:
+        if self.fused:
+            self.fused(self.X, self.C, labels, lo, hi)
+        else:
+            _assign_rows(self.Xa, self.C, labels, lo, hi, self.chunk, GEMMS[self.kernel])
+
+
+_CHOSEN: dict[tuple[int, int, int, int], str] = {}
+
+
+def fastest_assign(
+    rows: int,
+    d: int,
+    k: int,
+    pool: ThreadPoolExecutor | _Inline | None = None,
+    workers: int = 1,
+    rounds: int = 3,
+    calls: int = 8,
+) -> str:
+    """The fastest kernel (`kernels()`) for assigning rows of `d` floats to `k` centroids in blocks of `rows`,
+    timed the way the fit runs: on `workers` threads of `pool` at once, each over its own rows, under the
+    caller's thread limits (torch.mm called from several threads at once can be much slower than one call alone
+    suggests). Interleaved rounds, the best kept; measured once per process, shape and worker count (a few
+    milliseconds)."""
+    key = (rows, d, k, workers)
+    if key not in _CHOSEN:
+        pool = pool or _Inline()
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((workers * calls * rows, d), dtype=np.float32)
+        C = rng.standard_normal((k, d), dtype=np.float32)
+        labels = np.empty(len(X), dtype=np.int64)
+        assigners = {name: RowAssigner(X, name, rows) for name in kernels()}
+        for assigner in assigners.values():
+            assigner.set_centroids(C)
+
+        def run(assigner: RowAssigner, worker: int) -> None:
+            assigner(labels, worker * calls * rows, (worker + 1) * calls * rows)
+
+        best = {name: np.inf for name in assigners}
+        for round_ in range(rounds + 1):  # round 0 is a warm-up (packing buffers, thread pools)
+            for name, assigner in assigners.items():
+                start = time.perf_counter()
+                list(pool.map(lambda w, a=assigner: run(a, w), range(workers)))
+                if round_:
+                    best[name] = min(best[name], time.perf_counter() - start)
+        _CHOSEN[key] = min(best, key=best.__getitem__)
+    return _CHOSEN[key]
+
+
+CALIBRATE_BLOCKS = 16  # fits of fewer blocks than this per worker keep torch (the calibration would not pay)
+
+
+def pick_kernel(n: int, chunk: int, d: int, k: int, pool: ThreadPoolExecutor | _Inline, workers: int) -> str:
+    """The kernel for `n` rows in blocks of `chunk`: calibrated (`fastest_assign`) when the fit is large enough."""
+    workers = max(1, min(workers, n // chunk))
+    if n < CALIBRATE_BLOCKS * chunk * workers:
+        return "torch"
+    return fastest_assign(chunk, d, k, pool, workers)
+
+
+def kernel_choices() -> dict[tuple[int, int, int, int], str]:
+    """What `fastest_assign` chose so far in this process: (rows, d, k, workers) → kernel (benchmarks log it)."""
+    return dict(_CHOSEN)
+
+
 def cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Σ of the rows of X per label, as a sparse one-hot (k × n) times X: one sequential scatter-add."""
     n = len(labels)
@@ -206,28 +240,42 @@ def cluster_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 class GemmBackend:
     """The `gemm` backend of `src.cluster.lloyd.lloyd`: worker threads over row slices, each assigning its rows
-    (GEMM + argmin per L2-sized block) and summing them per cluster; the inertia comes from the sums.
+    (the fastest kernel for the shape: fused GEMM + argmin, or BLAS GEMM + argmin per L2-sized block) and summing
+    them per cluster; the inertia comes from the sums. `kernel` fixes the kernel instead of timing them.
     """
 
-    def __init__(self, X: np.ndarray, k: int, threads: int | None = None, chunk: int | None = None) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        k: int,
+        threads: int | None = None,
+        chunk: int | None = None,
+        kernel: str | None = None,
+    ) -> None:
         self.X = np.ascontiguousarray(X, dtype=np.float32)
         self.k = k
         self.chunk = chunk or block_rows(k)
-        self.Xa = augment(self.X)
+        self.kernel = kernel
         self.total_sq = float(np.einsum("ij,ij->", self.X, self.X, dtype=np.float64))
         self.labels = np.empty(len(self.X), dtype=np.int64)
         self.sums: np.ndarray | None = None  # per-cluster sums of the rows (float64), kept across iterations
-        self.gemm: Gemm = _torch_gemm
         self.workers = threads or n_threads()
         # several slices per worker: a worker slowed by another process does not hold up the iteration
         self.parts = _ranges(len(self.X), min(self.workers * SLICES, max(1, len(self.X) // self.chunk)))
 
     def __enter__(self) -> GemmBackend:
         self._stack = contextlib.ExitStack()
-        self.pool = self._stack.enter_context(worker_pool(min(self.workers, len(self.parts))))
-        # chosen under the pool's BLAS thread limits, the conditions the blocks run under
         workers = min(self.workers, len(self.parts))
-        self.gemm = pick_gemm(len(self.X), self.chunk, self.Xa.shape[1], self.k, self.pool, workers)
+        try:
+            self.pool = self._stack.enter_context(worker_pool(workers))
+            # chosen under the pool's BLAS thread limits, the conditions the blocks run under
+            kernel = self.kernel or pick_kernel(
+                len(self.X), self.chunk, self.X.shape[1], self.k, self.pool, workers
+            )
+            self.assigner = RowAssigner(self.X, kernel, self.chunk)
+        except BaseException:
+            self._stack.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -236,11 +284,11 @@ class GemmBackend:
     def moments(self) -> tuple[int, np.ndarray, np.ndarray]:
         return column_moments(self.X)
 
-    def _step(self, part: tuple[int, int], Ca: np.ndarray, first: bool) -> np.ndarray:
+    def _step(self, part: tuple[int, int], first: bool) -> np.ndarray:
         """Assign rows lo…hi; their per-cluster sums (first call) or the change of the sums since the last."""
         lo, hi = part
         old = None if first else self.labels[lo:hi].copy()
-        _assign_rows(self.Xa, Ca, self.labels, lo, hi, self.chunk, self.gemm)
+        self.assigner(self.labels, lo, hi)
         new = self.labels[lo:hi]
         if old is None:
             return cluster_sums(self.X[lo:hi], new, self.k)
@@ -249,9 +297,9 @@ class GemmBackend:
         return cluster_sums(rows, new[moved], self.k) - cluster_sums(rows, old[moved], self.k)
 
     def assign_and_sum(self, C: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        Ca = augment_centroids(C)
+        self.assigner.set_centroids(C)
         first = self.sums is None
-        parts = np.sum(list(self.pool.map(lambda p: self._step(p, Ca, first), self.parts)), axis=0)
+        parts = np.sum(list(self.pool.map(lambda p: self._step(p, first), self.parts)), axis=0)
         self.sums = parts if self.sums is None else self.sums + parts
         counts = np.bincount(self.labels, minlength=self.k)
         C64 = C.astype(np.float64)
@@ -271,24 +319,23 @@ def assign_gemm(
     """Nearest centroid and exact squared distance per row, in bounded memory (`block` rows at a time)."""
     C = np.ascontiguousarray(centroids, dtype=np.float32)
     chunk = chunk or block_rows(len(C))
-    Ca = augment_centroids(C)
     labels = np.empty(len(X), dtype=np.int64)
     dist = np.empty(len(X), dtype=np.float32)
     workers = threads or n_threads()
 
-    def work(Xb: np.ndarray, Xa: np.ndarray, lab: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
-        _assign_rows(Xa, Ca, lab, lo, hi, chunk, gemm)
-        diff = Xb[lo:hi] - C[lab[lo:hi]]  # exact distances: no ‖x‖² − 2x·c + ‖c‖² cancellation
+    def work(assigner: RowAssigner, lab: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
+        assigner(lab, lo, hi)
+        diff = assigner.X[lo:hi] - C[lab[lo:hi]]  # exact distances: no ‖x‖² − 2x·c + ‖c‖² cancellation
         out[lo:hi] = np.einsum("ij,ij->i", diff, diff)
 
     pool_size = min(workers, max(1, len(X) // chunk))
     with worker_pool(pool_size) as pool:
-        gemm = pick_gemm(len(X), chunk, C.shape[1] + 1, len(C), pool, pool_size)
+        kernel = pick_kernel(len(X), chunk, C.shape[1], len(C), pool, pool_size)
         for lo in range(0, len(X), block):
             hi = min(lo + block, len(X))
-            Xb = np.ascontiguousarray(X[lo:hi], dtype=np.float32)
-            Xa = augment(Xb)
+            assigner = RowAssigner(np.ascontiguousarray(X[lo:hi], dtype=np.float32), kernel, chunk)
+            assigner.set_centroids(C)
             parts = _ranges(hi - lo, min(workers * SLICES, max(1, (hi - lo) // chunk)))
-            args = (Xb, Xa, labels[lo:hi], dist[lo:hi])
+            args = (assigner, labels[lo:hi], dist[lo:hi])
             list(pool.map(lambda p, args=args: work(*args, *p), parts))
     return labels, dist

@@ -1,0 +1,159 @@
+"""Nearest centroid per row in one pass: a small compiled kernel that fuses the distance GEMM with the argmin.
+
+Why: on the BLAS path every row's distances to all k centroids are written to memory and `np.argmin` reads
+them back; at case (a)'s shape (1M × 32, K = 256) that argmin is about a quarter of a Lloyd iteration. The
+kernel (`fused_argmin.c`) keeps a tile of distances in vector registers and folds it into a running minimum.
+It is compiled once per machine and source with the system C compiler (``$CC``, else ``cc``/``gcc``/``clang``,
+``-O3 -march=native``) into a user cache and loaded with ctypes, which releases the GIL, so worker threads run
+it in parallel. Without a compiler, or with ``PLAYLIST_LAB_NATIVE=0``, `load` returns None and the BLAS path
+is used; whether the kernel is used at all is decided by timing it against BLAS on the fit's own shape
+(`src.cluster.gemm_kmeans.fastest_assign`), so a machine where it is slower keeps BLAS.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).with_name("fused_argmin.c")
+FLAG_SETS = (["-O3", "-march=native"], ["-O3"])  # the second for compilers without -march=native
+
+
+def cache_dir() -> Path:
+    """Where built kernels live: ``$PLAYLIST_LAB_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    if os.environ.get("PLAYLIST_LAB_CACHE"):
+        return Path(os.environ["PLAYLIST_LAB_CACHE"]) / "native"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "playlist-lab" / "native"
+
+
+def find_compiler() -> str | None:
+    """``$CC`` when set (and found), else the first of cc, gcc, clang on the PATH."""
+    if os.environ.get("CC"):
+        return shutil.which(os.environ["CC"])
+    return next((path for name in ("cc", "gcc", "clang") if (path := shutil.which(name))), None)
+
+
+def _cpu_signature() -> str:
+    """What -march=native depends on: the CPU model and flags (Linux), else the platform string."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return "\n".join(sorted({ln for ln in lines if ln.startswith(("model name", "flags", "Features"))}))
+    except OSError:
+        return platform.platform() + platform.processor()
+
+
+def _build(compiler: str, target: Path) -> bool:
+    """Compile the kernel to `target` atomically (temp file + rename): a concurrent build never leaves half a
+    library, and a failed one leaves nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for flags in FLAG_SETS:
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        os.close(fd)
+        cmd = [compiler, *flags, "-std=gnu11", "-shared", "-fPIC", str(SOURCE), "-o", tmp]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.SubprocessError) as err:
+            done = None
+            log.info("fused argmin kernel: %s failed: %s", compiler, err)
+        if done is not None and done.returncode == 0:
+            os.replace(tmp, target)
+            return True
+        Path(tmp).unlink(missing_ok=True)
+        if done is not None:
+            log.info(
+                "fused argmin kernel: %s %s failed: %s", compiler, " ".join(flags), done.stderr.strip()[:500]
+            )
+    return False
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Centroids in the kernel's layout: ``-2Cᵀ`` (d × kp) and ``‖c‖²`` (kp), padded to whole tiles."""
+
+    ct: np.ndarray
+    bias: np.ndarray
+    k: int
+
+
+class FusedArgmin:
+    """The loaded kernel: `prepare` the centroids once per iteration, then call it on row ranges."""
+
+    def __init__(self, lib: ctypes.CDLL, path: Path) -> None:
+        self.path = path
+        self._fn = lib.fused_argmin
+        ptr, i64 = ctypes.c_void_p, ctypes.c_int64
+        self._fn.argtypes = [ptr, i64, i64, ptr, ptr, i64, ptr]
+        self._fn.restype = None
+        self.tile = int(lib.fused_tile())
+
+    def prepare(self, C: np.ndarray) -> Prepared:
+        k, d = C.shape
+        kp = -(-k // self.tile) * self.tile
+        C64 = np.asarray(C, dtype=np.float64)
+        ct = np.zeros((d, kp), dtype=np.float32)
+        ct[:, :k] = (-2.0 * C64).T
+        bias = np.full(kp, np.inf, dtype=np.float32)  # a padded centroid is never the nearest
+        bias[:k] = np.einsum("ij,ij->i", C64, C64)
+        return Prepared(ct, bias, k)
+
+    def __call__(self, X: np.ndarray, centroids: Prepared, labels: np.ndarray, lo: int, hi: int) -> None:
+        """labels[lo:hi] = nearest centroid of X[lo:hi] (X float32 and labels int64, both C-contiguous)."""
+        if not (X.dtype == np.float32 and X.flags.c_contiguous and X.ndim == 2):
+            raise ValueError("fused_argmin needs a C-contiguous float32 matrix")
+        if not (labels.dtype == np.int64 and labels.flags.c_contiguous and len(labels) >= hi):
+            raise ValueError("fused_argmin needs a C-contiguous int64 label array covering the rows")
+        if X.shape[1] != centroids.ct.shape[0] or not 0 <= lo <= hi <= len(X):
+            raise ValueError(
+                f"fused_argmin: rows {lo}:{hi} of {X.shape} against {centroids.ct.shape[0]}-d centroids"
+            )
+        d = X.shape[1]
+        self._fn(
+            X.ctypes.data + lo * d * X.itemsize,
+            hi - lo,
+            d,
+            centroids.ct.ctypes.data,
+            centroids.bias.ctypes.data,
+            centroids.ct.shape[1],
+            labels.ctypes.data + lo * labels.itemsize,
+        )
+
+
+@functools.cache
+def load() -> FusedArgmin | None:
+    """The kernel for this machine, built on first use; None when it cannot be built (logged once)."""
+    if os.environ.get("PLAYLIST_LAB_NATIVE", "1") == "0":
+        return None
+    compiler = find_compiler()
+    if compiler is None:
+        log.info("fused argmin kernel: no C compiler found; k-means uses the BLAS path")
+        return None
+    key = hashlib.sha256(
+        b"\0".join(
+            [SOURCE.read_bytes(), compiler.encode(), _cpu_signature().encode(), repr(FLAG_SETS).encode()]
+        )
+    ).hexdigest()[:16]
+    error: OSError | None = None
+    for folder in (cache_dir(), Path(tempfile.gettempdir()) / "playlist-lab-native"):  # a read-only home
+        path = folder / f"fused_argmin-{key}.so"
+        try:
+            if not path.exists() and not _build(compiler, path):
+                return None
+            return FusedArgmin(ctypes.CDLL(str(path)), path)
+        except OSError as err:
+            error = err
+    log.info("fused argmin kernel unavailable (%s); k-means uses the BLAS path", error)
+    return None

@@ -123,6 +123,14 @@ def test_the_build_is_cached_and_a_failed_build_leaves_nothing(fresh_build, monk
     assert not list((fresh_build.parent / "other").rglob("*.so*"))
 
 
+@needs_kernel
+def test_a_library_that_fails_its_self_test_is_not_kept(fresh_build, monkeypatch):
+    """A kernel that crashes (an instruction the CPU hides) or answers wrongly is dropped, not used."""
+    monkeypatch.setattr(fused_argmin, "_SELF_TEST", "import os; os.abort()")
+    assert fused_argmin.load() is None
+    assert not list(fresh_build.parent.rglob("*.so*"))
+
+
 @pytest.mark.parametrize("env", [{"CC": "/nonexistent/cc"}, {"PLAYLIST_LAB_NATIVE": "0"}])
 def test_without_the_kernel_k_means_uses_blas(fresh_build, monkeypatch, env):
     for name, value in env.items():

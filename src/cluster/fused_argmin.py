@@ -20,6 +20,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +57,46 @@ def _cpu_signature() -> str:
         return platform.platform() + platform.processor()
 
 
+# Run in a child process on a freshly built library before it is kept: an instruction the CPU or the OS does not
+# actually support (a VM that hides AVX-512 state) kills the child with SIGILL instead of this process, and a
+# wrong answer (a miscompile) is caught here, not in a fit.
+_SELF_TEST = """
+import ctypes, sys
+import numpy as np
+lib = ctypes.CDLL(sys.argv[1])
+lib.fused_argmin.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
+                             ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
+tile = lib.fused_tile()
+rng = np.random.default_rng(0)
+X = rng.standard_normal((203, 13)).astype(np.float32)
+C = rng.standard_normal((70, 13)).astype(np.float32)
+kp = -(-len(C) // tile) * tile
+ct = np.zeros((13, kp), np.float32)
+ct[:, : len(C)] = -2 * C.T
+bias = np.full(kp, np.inf, np.float32)
+bias[: len(C)] = (C * C).sum(1)
+labels = np.empty(len(X), np.int64)
+lib.fused_argmin(X.ctypes.data, len(X), 13, ct.ctypes.data, bias.ctypes.data, kp, labels.ctypes.data)
+D = ((X[:, None].astype(np.float64) - C[None]) ** 2).sum(-1)
+sys.exit(0 if np.allclose(D[np.arange(len(X)), labels], D.min(1), rtol=1e-5, atol=1e-5) else 3)
+"""
+
+
+def _works(library: str) -> bool:
+    """Whether `library` loads and answers a small problem correctly, tried in a child process."""
+    try:
+        done = subprocess.run([sys.executable, "-c", _SELF_TEST, library], capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as err:
+        log.info("fused argmin kernel: self-test could not run: %s", err)
+        return False
+    if done.returncode != 0:
+        log.info("fused argmin kernel: self-test failed (exit %d): %s", done.returncode, done.stderr[-500:])
+    return done.returncode == 0
+
+
 def _build(compiler: str, target: Path) -> bool:
-    """Compile the kernel to `target` atomically (temp file + rename): a concurrent build never leaves half a
-    library, and a failed one leaves nothing."""
+    """Compile the kernel to `target` and keep it only if it passes the self-test, atomically (temp file +
+    rename): a concurrent build never leaves half a library, and a failed one leaves nothing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for flags in FLAG_SETS:
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
@@ -69,7 +107,7 @@ def _build(compiler: str, target: Path) -> bool:
         except (OSError, subprocess.SubprocessError) as err:
             done = None
             log.info("fused argmin kernel: %s failed: %s", compiler, err)
-        if done is not None and done.returncode == 0:
+        if done is not None and done.returncode == 0 and _works(tmp):
             os.replace(tmp, target)
             return True
         Path(tmp).unlink(missing_ok=True)

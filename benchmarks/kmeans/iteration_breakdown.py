@@ -1,6 +1,7 @@
 """Where one Lloyd iteration of the `gemm` backend goes at case (a)'s shape (1M × 32, K = 256), and whether a
 bfloat16 GEMM could cut it. Prints, for torch's and numpy's BLAS and three block sizes, the GEMM alone and the
-GEMM plus argmin over all rows with the worker threads the backend uses, then six whole backend iterations.
+GEMM plus argmin over all rows with the worker threads the backend uses; the fused GEMM + argmin kernel
+(`src/cluster/fused_argmin.py`) over the same rows; then six whole backend iterations with each kernel.
 
     env -u OPENBLAS_CORETYPE PYTHONPATH=. .venv/bin/python benchmarks/kmeans/iteration_breakdown.py
 
@@ -17,13 +18,16 @@ import torch
 
 from benchmarks.kmeans.bench import _best_time, make_data
 from src.cluster.gemm_kmeans import (
+    FUSED,
     GEMMS,
     SLICES,
     GemmBackend,
+    RowAssigner,
     _assign_rows,
     _ranges,
     augment,
     augment_centroids,
+    kernels,
     n_threads,
     worker_pool,
 )
@@ -58,6 +62,16 @@ def assign_time(
         return best_of(lambda: list(pool.map(job, parts)))
 
 
+def fused_time(X: np.ndarray, C: np.ndarray, workers: int) -> float:
+    """One pass over all rows with the fused GEMM + argmin kernel, over the backend's row slices."""
+    assigner = RowAssigner(X, FUSED, 1024)
+    assigner.set_centroids(C)
+    labels = np.empty(len(X), dtype=np.int64)
+    parts = _ranges(len(X), workers * SLICES)
+    with worker_pool(workers) as pool:
+        return best_of(lambda: list(pool.map(lambda p: assigner(labels, *p), parts)))
+
+
 def bf16_gemm_time(Xa: np.ndarray, Ca: np.ndarray, chunk: int) -> tuple[float, float]:
     """(fp32, bf16) milliseconds of torch.mm over all rows, torch's own threads. On CPU torch returns the bf16
     product in bf16 (no float32 output), which rounds every distance to 8 significant bits."""
@@ -85,17 +99,21 @@ def main() -> None:
                 f"{name:6s} block {chunk:5d}: GEMM {gemm_only:6.1f}  GEMM + argmin {with_argmin:6.1f}"
                 f"  (argmin {with_argmin - gemm_only:5.1f}; GEMM {2 * N * (D + 1) * K / gemm_only / 1e6:5.0f} GFLOP/s)"
             )
+    if FUSED in kernels():
+        fused = fused_time(X, C, workers)
+        print(f"fused GEMM + argmin kernel: {fused:6.1f}  ({2 * N * D * K / fused / 1e6:5.0f} GFLOP/s)")
     fp32, bf16 = bf16_gemm_time(Xa, Ca, 16384)
     print(f"torch.mm fp32 {fp32:.1f} ms, bf16 {bf16:.1f} ms (bf16/fp32 {bf16 / fp32:.2f})")
-    with GemmBackend(X, K) as backend:
-        Cc = C.copy()
-        for it in range(6):
-            t0 = time.perf_counter()
-            _, sums, counts = backend.assign_and_sum(Cc)
-            ms = 1e3 * (time.perf_counter() - t0)
-            nz = counts > 0
-            Cc[nz] = (sums[nz] / counts[nz, None]).astype(np.float32)
-            print(f"backend iteration {it}: {ms:.1f} ms ({backend.gemm.__name__})")
+    for kernel in kernels():
+        with GemmBackend(X, K, kernel=kernel) as backend:
+            Cc = C.copy()
+            for it in range(6):
+                t0 = time.perf_counter()
+                _, sums, counts = backend.assign_and_sum(Cc)
+                ms = 1e3 * (time.perf_counter() - t0)
+                nz = counts > 0
+                Cc[nz] = (sums[nz] / counts[nz, None]).astype(np.float32)
+                print(f"backend iteration {it}: {ms:.1f} ms ({kernel})")
 
 
 if __name__ == "__main__":

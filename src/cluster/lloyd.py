@@ -5,7 +5,9 @@ the inertia of the nearest-centroid assignment, and what are the per-cluster sum
 Everything else — the centroid update, the repair of empty clusters and the stopping rule — happens here,
 once, for all of them:
 
-- ``gemm``: CPU, distance GEMM in torch's MKL with worker threads (`src/cluster/gemm_kmeans.py`);
+- ``gemm``: CPU, worker threads over row slices, the nearest centroids from the fastest kernel for the shape: a
+  compiled fused GEMM + argmin, or a BLAS GEMM (torch's MKL or numpy's OpenBLAS) and an argmin
+  (`src/cluster/gemm_kmeans.py`, `src/cluster/fused_argmin.py`);
 - ``torch``: chunked GEMM + argmin + ``index_add_`` on CUDA (fp32/TF32/bf16) or the CPU
   (`src/cluster/torch_kmeans.py`);
 - ``faiss``: nearest centroid through a flat faiss index, on the GPU when faiss has one

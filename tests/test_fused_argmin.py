@@ -124,6 +124,21 @@ def test_the_build_is_cached_and_a_failed_build_leaves_nothing(fresh_build, monk
 
 
 @needs_kernel
+def test_the_portable_build_without_march_native_is_exact_too(fresh_build, monkeypatch):
+    """The fallback flags (no -march=native) give the 128-bit-vector variant on x86: same answers."""
+    monkeypatch.setattr(fused_argmin, "FLAG_SETS", (["-O3"],))
+    kernel = fused_argmin.load()
+    assert kernel is not None
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((301, 9)).astype(np.float32)
+    C = rng.standard_normal((37, 9)).astype(np.float32)
+    labels = np.empty(len(X), dtype=np.int64)
+    kernel(X, kernel.prepare(C), labels, 0, len(X))
+    D = ((X[:, None, :].astype(np.float64) - C[None]) ** 2).sum(-1)
+    np.testing.assert_allclose(D[np.arange(len(X)), labels], D.min(axis=1), rtol=1e-5, atol=1e-6)
+
+
+@needs_kernel
 def test_a_library_that_fails_its_self_test_is_not_kept(fresh_build, monkeypatch):
     """A kernel that crashes (an instruction the CPU hides) or answers wrongly is dropped, not used."""
     monkeypatch.setattr(fused_argmin, "_SELF_TEST", "import os; os.abort()")

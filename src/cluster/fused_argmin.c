@@ -1,11 +1,12 @@
-/* Nearest centroid per row with the distance GEMM and the argmin fused: labels[i] = argmin_k bias[k] + x_i . ct[:, k].
+/* Nearest centroid per row with the distance GEMM and the argmin fused:
+   labels[i] = argmin_k bias[k] + x_i . ct[:, k].
 
    Built and loaded by fused_argmin.py (system C compiler, -O3 -march=native, ctypes). Why a kernel: with BLAS the
    distance block of every row goes to memory and an argmin reads it back; here a tile of ROWS rows x TILE
    centroids lives in vector registers while it accumulates over the d dimensions, and is folded into a running
    per-lane minimum before the next tile. The register blocking is the one a BLAS micro-kernel uses (6 rows x 4
-   vectors on AVX-512, 6 x 2 on 256-bit vectors), written with GCC/Clang vector extensions, not intrinsics, so
-   the compiler picks the instructions for the machine it runs on.
+   vectors on AVX-512, 6 x 2 on 256-bit or 128-bit vectors), written with GCC/Clang vector extensions, not
+   intrinsics, so the compiler picks the instructions for the machine it runs on.
 
    Layout: x is n x d row-major float32; ct is d x kp (= -2 C^T, padded); bias is kp (= |c|^2, +inf on the
    padding, so a padded centroid never wins); kp is a multiple of fused_tile(). Ties go to the smallest index,
@@ -16,8 +17,11 @@
 #if defined(__AVX512F__)
 #define VEC 16 /* floats per vector register */
 #define VECS 4 /* vectors per row in a tile */
-#else
+#elif defined(__AVX__)
 #define VEC 8
+#define VECS 2
+#else /* 128-bit vectors: SSE2, NEON */
+#define VEC 4
 #define VECS 2
 #endif
 #define ROWS 6                   /* rows in a tile */
@@ -71,7 +75,8 @@ void fused_argmin(const float *x, int64_t n, int64_t d, const float *ct, const f
         }
         for (int64_t k0 = 0; k0 < kp; k0 += TILE) {
             int64_t r = 0;
-            for (; r + ROWS <= nb; r += ROWS) tile(ROWS, x + (i0 + r) * d, d, ct, bias, kp, k0, best + r, bidx + r);
+            for (; r + ROWS <= nb; r += ROWS)
+                tile(ROWS, x + (i0 + r) * d, d, ct, bias, kp, k0, best + r, bidx + r);
             for (; r < nb; r++) tile(1, x + (i0 + r) * d, d, ct, bias, kp, k0, best + r, bidx + r);
         }
         for (int64_t r = 0; r < nb; r++) { /* across lanes: the smallest value, then the smallest index */

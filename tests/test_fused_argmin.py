@@ -35,6 +35,13 @@ def test_the_kernel_builds_where_a_compiler_exists():
     assert FUSED in kernels()
 
 
+def test_cc_may_carry_a_launcher_and_an_unknown_one_means_no_compiler(monkeypatch):
+    monkeypatch.setenv("CC", "env cc")  # like "ccache gcc": a program, then its arguments
+    assert fused_argmin.find_compiler() == [shutil.which("env"), "cc"]
+    monkeypatch.setenv("CC", "/nonexistent/cc -O2")
+    assert fused_argmin.find_compiler() is None
+
+
 @needs_kernel
 @settings(max_examples=40, deadline=None)
 @given(

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,11 +42,14 @@ def cache_dir() -> Path:
     return base / "playlist-lab" / "native"
 
 
-def find_compiler() -> str | None:
-    """``$CC`` when set (and found), else the first of cc, gcc, clang on the PATH."""
+def find_compiler() -> list[str] | None:
+    """The compiler command: ``$CC`` when set and found (``ccache gcc`` and the like allowed), else the first of
+    cc, gcc, clang on the PATH."""
     if os.environ.get("CC"):
-        return shutil.which(os.environ["CC"])
-    return next((path for name in ("cc", "gcc", "clang") if (path := shutil.which(name))), None)
+        command = shlex.split(os.environ["CC"])
+        path = shutil.which(command[0]) if command else None
+        return [path, *command[1:]] if path else None
+    return next(([path] for name in ("cc", "gcc", "clang") if (path := shutil.which(name))), None)
 
 
 def _cpu_signature() -> str:
@@ -94,27 +98,25 @@ def _works(library: str) -> bool:
     return done.returncode == 0
 
 
-def _build(compiler: str, target: Path) -> bool:
+def _build(compiler: list[str], target: Path) -> bool:
     """Compile the kernel to `target` and keep it only if it passes the self-test, atomically (temp file +
     rename): a concurrent build never leaves half a library, and a failed one leaves nothing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for flags in FLAG_SETS:
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
         os.close(fd)
-        cmd = [compiler, *flags, "-std=gnu11", "-shared", "-fPIC", str(SOURCE), "-o", tmp]
+        cmd = [*compiler, *flags, "-std=gnu11", "-shared", "-fPIC", str(SOURCE), "-o", tmp]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.SubprocessError) as err:
             done = None
-            log.info("fused argmin kernel: %s failed: %s", compiler, err)
+            log.info("fused argmin kernel: %s failed: %s", " ".join(cmd), err)
         if done is not None and done.returncode == 0 and _works(tmp):
             os.replace(tmp, target)
             return True
         Path(tmp).unlink(missing_ok=True)
         if done is not None:
-            log.info(
-                "fused argmin kernel: %s %s failed: %s", compiler, " ".join(flags), done.stderr.strip()[:500]
-            )
+            log.info("fused argmin kernel: %s failed: %s", " ".join(cmd), done.stderr.strip()[:500])
     return False
 
 
@@ -181,7 +183,12 @@ def load() -> FusedArgmin | None:
         return None
     key = hashlib.sha256(
         b"\0".join(
-            [SOURCE.read_bytes(), compiler.encode(), _cpu_signature().encode(), repr(FLAG_SETS).encode()]
+            [
+                SOURCE.read_bytes(),
+                repr(compiler).encode(),
+                _cpu_signature().encode(),
+                repr(FLAG_SETS).encode(),
+            ]
         )
     ).hexdigest()[:16]
     error: OSError | None = None

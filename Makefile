@@ -22,9 +22,12 @@ demo: $(STAMP)
 	$(BIN)/python scripts/pipeline.py hydra.run.dir=outputs/demo
 
 # The layers contract (import-linter, pyproject.toml) runs first: an upward import fails the suite.
+# Two pytest workers (pytest-xdist), one test file per worker at a time: most of the suite's time is end-to-end
+# script runs that spend seconds importing torch/sklearn on one core. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Continuous evaluation: standard experiments and every recommender, fixed seeds, checked against
 # benchmarks/expected_metrics.json.

@@ -61,35 +61,17 @@ def _cpu_signature() -> str:
         return platform.platform() + platform.processor()
 
 
-# Run in a child process on a freshly built library before it is kept: an instruction the CPU or the OS does not
-# actually support (a VM that hides AVX-512 state) kills the child with SIGILL instead of this process, and a
-# wrong answer (a miscompile) is caught here, not in a fit.
-_SELF_TEST = """
-import ctypes, sys
-import numpy as np
-lib = ctypes.CDLL(sys.argv[1])
-lib.fused_argmin.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
-                             ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
-tile = lib.fused_tile()
-rng = np.random.default_rng(0)
-X = rng.standard_normal((203, 13)).astype(np.float32)
-C = rng.standard_normal((70, 13)).astype(np.float32)
-kp = -(-len(C) // tile) * tile
-ct = np.zeros((13, kp), np.float32)
-ct[:, : len(C)] = -2 * C.T
-bias = np.full(kp, np.inf, np.float32)
-bias[: len(C)] = (C * C).sum(1)
-labels = np.empty(len(X), np.int64)
-lib.fused_argmin(X.ctypes.data, len(X), 13, ct.ctypes.data, bias.ctypes.data, kp, labels.ctypes.data)
-D = ((X[:, None].astype(np.float64) - C[None]) ** 2).sum(-1)
-sys.exit(0 if np.allclose(D[np.arange(len(X)), labels], D.min(1), rtol=1e-5, atol=1e-5) else 3)
-"""
+# What `_works` runs in a child process: this file as a script (stdlib and numpy only, no package import).
+SELF_TEST_SCRIPT = Path(__file__)
 
 
 def _works(library: str) -> bool:
-    """Whether `library` loads and answers a small problem correctly, tried in a child process."""
+    """Whether `library` loads and answers a small problem correctly (`self_test`), tried in a child process
+    before it is kept: an instruction the CPU or the OS does not actually support (a VM that hides AVX-512 state)
+    kills the child with SIGILL instead of this process, and a miscompile is caught here, not in a fit."""
     try:
-        done = subprocess.run([sys.executable, "-c", _SELF_TEST, library], capture_output=True, timeout=120)
+        command = [sys.executable, str(SELF_TEST_SCRIPT), library]
+        done = subprocess.run(command, capture_output=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as err:
         log.info("fused argmin kernel: self-test could not run: %s", err)
         return False
@@ -202,3 +184,20 @@ def load() -> FusedArgmin | None:
             error = err
     log.info("fused argmin kernel unavailable (%s); k-means uses the BLAS path", error)
     return None
+
+
+def self_test(library: str) -> bool:
+    """Whether the kernel in `library` gives the exact nearest centroids on a small problem whose shape is not a
+    multiple of any tile."""
+    kernel = FusedArgmin(ctypes.CDLL(library), Path(library))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((203, 13)).astype(np.float32)
+    C = rng.standard_normal((70, 13)).astype(np.float32)
+    labels = np.empty(len(X), dtype=np.int64)
+    kernel(X, kernel.prepare(C), labels, 0, len(X))
+    D = ((X[:, None, :].astype(np.float64) - C[None]) ** 2).sum(-1)
+    return bool(np.allclose(D[np.arange(len(X)), labels], D.min(axis=1), rtol=1e-5, atol=1e-5))
+
+
+if __name__ == "__main__":  # `_works`'s child process
+    sys.exit(0 if self_test(sys.argv[1]) else 3)

@@ -23,7 +23,6 @@ from src.cluster.gemm_kmeans import (
     SLICES,
     GemmBackend,
     RowAssigner,
-    _assign_rows,
     _ranges,
     augment,
     augment_centroids,
@@ -40,36 +39,33 @@ def best_of(fn: Callable[[], object], repeats: int = 5) -> float:
     return 1e3 * _best_time(fn, repeats)
 
 
-def assign_time(
-    Xa: np.ndarray, Ca: np.ndarray, gemm_name: str, workers: int, chunk: int, argmin: bool
-) -> float:
-    """One pass over all rows: GEMM per block (and the argmin when `argmin`), `workers` threads."""
-    gemm = GEMMS[gemm_name]
-    labels = np.empty(len(Xa), dtype=np.int64)
+def on_row_slices(job: Callable[[int, int], object], n: int, workers: int) -> float:
+    """Milliseconds of one pass of `job(lo, hi)` over the backend's row slices, on `workers` threads."""
+    parts = _ranges(n, workers * SLICES)
+    with worker_pool(workers) as pool:
+        return best_of(lambda: list(pool.map(lambda p: job(*p), parts)))
 
-    def job(part: tuple[int, int]) -> None:
-        lo, hi = part
-        if argmin:
-            _assign_rows(Xa, Ca, labels, lo, hi, chunk, gemm)
-            return
+
+def gemm_time(Xa: np.ndarray, Ca: np.ndarray, gemm_name: str, workers: int, chunk: int) -> float:
+    """One pass over all rows: the distance GEMM alone, block by block."""
+    gemm = GEMMS[gemm_name]
+
+    def job(lo: int, hi: int) -> None:
         out = np.empty((chunk, Ca.shape[1]), dtype=np.float32)
         for s in range(lo, hi, chunk):
             e = min(s + chunk, hi)
             gemm(Xa[s:e], Ca, out[: e - s])
 
-    parts = _ranges(len(Xa), workers * SLICES)  # the backend's row slices
-    with worker_pool(workers) as pool:
-        return best_of(lambda: list(pool.map(job, parts)))
+    return on_row_slices(job, len(Xa), workers)
 
 
-def fused_time(X: np.ndarray, C: np.ndarray, workers: int) -> float:
-    """One pass over all rows with the fused GEMM + argmin kernel, over the backend's row slices."""
-    assigner = RowAssigner(X, FUSED, 1024)
+def kernel_time(X: np.ndarray, C: np.ndarray, kernel: str, workers: int, chunk: int) -> float:
+    """One pass over all rows with a nearest-centroid kernel as the backend runs it (BLAS GEMM + argmin per
+    block, or the fused kernel)."""
+    assigner = RowAssigner(X, kernel, chunk)
     assigner.set_centroids(C)
     labels = np.empty(len(X), dtype=np.int64)
-    parts = _ranges(len(X), workers * SLICES)
-    with worker_pool(workers) as pool:
-        return best_of(lambda: list(pool.map(lambda p: assigner(labels, *p), parts)))
+    return on_row_slices(lambda lo, hi: assigner(labels, lo, hi), len(X), workers)
 
 
 def bf16_gemm_time(Xa: np.ndarray, Ca: np.ndarray, chunk: int) -> tuple[float, float]:
@@ -93,14 +89,14 @@ def main() -> None:
     print(f"{N} × {D}, K = {K}, {workers} worker threads; ms per pass over all rows (best of 5)")
     for name in GEMMS:
         for chunk in (512, 1024, 2048):
-            gemm_only = assign_time(Xa, Ca, name, workers, chunk, argmin=False)
-            with_argmin = assign_time(Xa, Ca, name, workers, chunk, argmin=True)
+            gemm_only = gemm_time(Xa, Ca, name, workers, chunk)
+            with_argmin = kernel_time(X, C, name, workers, chunk)
             print(
                 f"{name:6s} block {chunk:5d}: GEMM {gemm_only:6.1f}  GEMM + argmin {with_argmin:6.1f}"
                 f"  (argmin {with_argmin - gemm_only:5.1f}; GEMM {2 * N * (D + 1) * K / gemm_only / 1e6:5.0f} GFLOP/s)"
             )
     if FUSED in kernels():
-        fused = fused_time(X, C, workers)
+        fused = kernel_time(X, C, FUSED, workers, 1024)
         print(f"fused GEMM + argmin kernel: {fused:6.1f}  ({2 * N * D * K / fused / 1e6:5.0f} GFLOP/s)")
     fp32, bf16 = bf16_gemm_time(Xa, Ca, 16384)
     print(f"torch.mm fp32 {fp32:.1f} ms, bf16 {bf16:.1f} ms (bf16/fp32 {bf16 / fp32:.2f})")
